@@ -1,0 +1,1 @@
+"""Zendesk: signed webhooks in, comments read through zenpy, tags and notes out."""

@@ -1,0 +1,166 @@
+"""The detector: recognizers, then interaction analyzers, then policy.
+
+segments --recognizers--> candidates --overlaps resolved-->
+--analyzers (whole interaction)--> --policy--> findings
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from detectors.masking import fingerprint, mask_value, masked_excerpt
+from detectors.policy import Policy
+from detectors.recognizers import Candidate, Recognizer, SegmentView, load_recognizers
+from detectors.types import Finding, Interaction, Report, Segment
+
+# Which type wins when two candidates of equal confidence cover the same text.
+_TYPE_PRIORITY = {
+    "CN_RESIDENT_ID": 0,
+    "BANK_CARD": 1,
+    "US_SSN": 2,
+    "PASSPORT": 3,
+    "PHONE_NUMBER": 5,
+    "EMAIL_ADDRESS": 6,
+}
+
+
+class Analyzer(Protocol):
+    """Looks across the segments of one interaction.
+
+    Analyzers run after the per-segment recognizers and may add, drop or tag
+    candidates, for example to join a number split over two messages.
+    """
+
+    def analyze(
+        self,
+        interaction: Interaction,
+        views: dict[str, SegmentView],
+        candidates: dict[str, list[Candidate]],
+    ) -> None: ...
+
+
+def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Keep the best of overlapping candidates, in text order.
+
+    Higher confidence wins, then the longer span, then the type priority.
+    """
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-c.confidence, -c.length, _TYPE_PRIORITY.get(c.type, 9)),
+    )
+    kept: list[Candidate] = []
+    for candidate in ranked:
+        if not any(candidate.overlaps(other) for other in kept):
+            kept.append(candidate)
+    return sorted(kept, key=lambda c: (c.start, c.end))
+
+
+class Detector:
+    """Runs the whole detection on an interaction and returns a `Report`."""
+
+    def __init__(
+        self,
+        recognizers: Sequence[Recognizer] | None = None,
+        analyzers: Sequence[Analyzer] = (),
+        policy: Policy | None = None,
+        fingerprint_key: bytes = b"",
+        min_confidence: float = 0.5,
+    ) -> None:
+        self.recognizers = (
+            list(recognizers) if recognizers is not None else load_recognizers()
+        )
+        self.analyzers = list(analyzers)
+        self.policy = policy or Policy()
+        self.fingerprint_key = fingerprint_key
+        self.min_confidence = min_confidence
+
+    def detect(self, interaction: Interaction) -> Report:
+        views = {
+            segment.id: SegmentView(segment, interaction.language)
+            for segment in interaction.segments
+        }
+        candidates: dict[str, list[Candidate]] = {}
+        for segment in interaction.segments:
+            view = views[segment.id]
+            proposed = [
+                candidate
+                for recognizer in self.recognizers
+                for candidate in recognizer.find(view)
+                if candidate.confidence >= self.min_confidence
+            ]
+            candidates[segment.id] = resolve_overlaps(proposed)
+        for analyzer in self.analyzers:
+            analyzer.analyze(interaction, views, candidates)
+
+        findings: list[Finding] = []
+        for segment in interaction.segments:
+            kept = candidates.get(segment.id, [])
+            for candidate in kept:
+                findings.append(self._finding(interaction, segment, candidate, kept))
+        return Report(interaction, findings)
+
+    def _finding(
+        self,
+        interaction: Interaction,
+        segment: Segment,
+        candidate: Candidate,
+        neighbours: list[Candidate],
+    ) -> Finding:
+        behaviour = self.policy.behaviour(interaction, segment, candidate)
+        masked = mask_value(candidate.type, candidate.value)
+        spans = [
+            (other.start, other.end, mask_value(other.type, other.value))
+            for other in neighbours
+            if other.value
+        ]
+        start_ms, end_ms = _time_range(segment, candidate)
+        return Finding(
+            segment=segment.id,
+            start=candidate.start,
+            end=candidate.end,
+            type=candidate.type,
+            form=candidate.form,
+            behaviour=behaviour,
+            severity=self.policy.severity(behaviour),
+            rule=candidate.rule,
+            confidence=candidate.confidence,
+            masked=masked,
+            fingerprint=(
+                fingerprint(self.fingerprint_key, candidate.type, candidate.value)
+                if self.fingerprint_key and candidate.value
+                else ""
+            ),
+            excerpt=masked_excerpt(segment.text, candidate.start, candidate.end, spans),
+            suggestion=suggestion_for(candidate.type, candidate.form, masked),
+            explanation=candidate.explanation,
+            start_ms=start_ms,
+            end_ms=end_ms,
+        )
+
+
+def suggestion_for(entity_type: str, form: str, masked: str) -> str:
+    """Return the redaction suggestion shown next to a finding."""
+    if form != "full":
+        return ""
+    if not masked or set(masked) == {"*"}:
+        return f"Delete the {entity_type.lower().replace('_', ' ')} from the record."
+    return f"Replace it with {masked}."
+
+
+def _time_range(
+    segment: Segment, candidate: Candidate
+) -> tuple[int | None, int | None]:
+    """Interpolate a finding's audio time range from its character offsets."""
+    if segment.start_ms is None or segment.end_ms is None or not segment.text:
+        return None, None
+    duration = segment.end_ms - segment.start_ms
+    length = len(segment.text)
+    start_ms = segment.start_ms + duration * candidate.start // length
+    end_ms = segment.start_ms + -(-duration * candidate.end // length)
+    return start_ms, end_ms
+
+
+def default_detector(fingerprint_key: bytes = b"") -> Detector:
+    """Return a detector with every recognizer and analyzer and default policy."""
+    return Detector(fingerprint_key=fingerprint_key)

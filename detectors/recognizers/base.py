@@ -1,0 +1,114 @@
+"""The recognizer contract: propose candidates loosely, then prove them.
+
+A recognizer reads one segment through a `SegmentView` (the original text
+plus normalised views of it, built once and shared by every recognizer) and
+yields `Candidate`s. A candidate holds the canonical value in memory so the
+engine can mask and fingerprint it; the value never leaves the detectors.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from detectors.normalize import DigitRun, MappedText, digit_runs, fold_width
+from detectors.types import Segment
+
+
+@dataclass
+class Candidate:
+    """A proposed item with offsets into the segment's original text."""
+
+    start: int
+    end: int
+    type: str
+    form: str
+    value: str
+    confidence: float
+    rule: str
+    explanation: str = ""
+    tags: set[str] = field(default_factory=set)
+
+    def __repr__(self) -> str:
+        # The value is personal data, so the repr leaves it out.
+        return (
+            f"Candidate({self.type} {self.form} {self.start}:{self.end} "
+            f"rule={self.rule} confidence={self.confidence:.2f})"
+        )
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+    def overlaps(self, other: Candidate) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+class SegmentView:
+    """One segment with the normalised views that recognizers share."""
+
+    def __init__(self, segment: Segment, language: str | None = None) -> None:
+        self.segment = segment
+        self.text = segment.text
+        self.language = language
+
+    @cached_property
+    def folded(self) -> MappedText:
+        """The text with full-width characters folded, same length as the text."""
+        return fold_width(self.text)
+
+    @cached_property
+    def lowered(self) -> str:
+        """The folded text in lower case, for keyword context."""
+        return self.folded.text.lower()
+
+    @cached_property
+    def runs(self) -> list[DigitRun]:
+        return digit_runs(self.folded)
+
+    def before(self, start: int, window: int = 16) -> str:
+        """Return up to `window` folded, lower-cased characters before `start`."""
+        return self.lowered[max(0, start - window) : start]
+
+    def after(self, end: int, window: int = 16) -> str:
+        return self.lowered[end : end + window]
+
+    def context(self, start: int, end: int, window: int = 16) -> str:
+        return self.before(start, window) + " " + self.after(end, window)
+
+
+def keyword_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """Compile context words into one case-insensitive alternation.
+
+    Latin words match on word boundaries; Chinese words match anywhere,
+    because Chinese text has no spaces between words.
+    """
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word.lower())
+        if word.isascii() and word[:1].isalnum():
+            parts.append(rf"(?<![a-z]){escaped}(?![a-z])")
+        else:
+            parts.append(escaped)
+    return re.compile("|".join(parts) or r"(?!x)x")
+
+
+class Recognizer(ABC):
+    """Finds one family of items in a segment.
+
+    Subclasses set `name` (the rule id reported with every finding) and
+    `types` (the entity types they can report), and implement `find`.
+    """
+
+    name: str = ""
+    types: tuple[str, ...] = ()
+
+    @abstractmethod
+    def find(self, view: SegmentView) -> Iterable[Candidate]:
+        """Yield the candidates found in one segment."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

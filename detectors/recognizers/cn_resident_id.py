@@ -1,0 +1,103 @@
+"""Mainland China resident identity numbers (GB 11643).
+
+The 18-character form is proven by its check character and birth date. The
+region code (first six digits) is kept as metadata only: python-stdnum's
+`validate` rejects region codes that its table does not list for the birth
+year, and real numbers carry retired or newer codes, so only the check
+character and the date decide.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+from detectors.recognizers.base import (
+    Candidate,
+    Recognizer,
+    SegmentView,
+    keyword_pattern,
+)
+
+CONTEXT = keyword_pattern(
+    ["身份证", "证件号", "身份号码", "公民身份", "id card", "id number", "resident id"]
+)
+
+# Numbers issued to people born before this year are not in use any more.
+_EARLIEST_BIRTH_YEAR = 1900
+
+
+def _valid_birth_date(year: int, month: int, day: int) -> bool:
+    try:
+        born = datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return born.year >= _EARLIEST_BIRTH_YEAR and born <= datetime.date.today()
+
+
+def is_resident_id(compact: str) -> bool:
+    """Check an 18-character number's check character and birth date."""
+    if len(compact) != 18 or not compact[:17].isdigit():
+        return False
+    try:
+        if ric.calc_check_digit(compact) != compact[17]:
+            return False
+        ric.get_birth_date(compact)
+    except (ValidationError, ValueError):
+        return False
+    return _valid_birth_date(
+        int(compact[6:10]), int(compact[10:12]), int(compact[12:14])
+    )
+
+
+def is_legacy_resident_id(compact: str) -> bool:
+    """Check a 15-digit number issued before 1999: a 19YYMMDD date inside."""
+    if len(compact) != 15 or not compact.isdigit() or compact[0] == "0":
+        return False
+    return _valid_birth_date(
+        1900 + int(compact[6:8]), int(compact[8:10]), int(compact[10:12])
+    )
+
+
+class ResidentIdRecognizer(Recognizer):
+    name = "cn_resident_id"
+    types = ("CN_RESIDENT_ID",)
+
+    def find(self, view: SegmentView) -> Iterator[Candidate]:
+        for run in view.runs:
+            for first, last in run.group_slices():
+                compact = run.digits[first:last]
+                if len(compact) not in (15, 18):
+                    continue
+                start, end = view.folded.original_span(*run.span(first, last - 1))
+                has_context = bool(CONTEXT.search(view.context(start, end)))
+                if is_resident_id(compact):
+                    yield Candidate(
+                        start,
+                        end,
+                        "CN_RESIDENT_ID",
+                        "full",
+                        compact,
+                        0.97 if has_context else 0.9,
+                        self.name,
+                        "18-character number with a valid check character "
+                        "and birth date",
+                    )
+                elif is_legacy_resident_id(compact) and has_context:
+                    yield Candidate(
+                        start,
+                        end,
+                        "CN_RESIDENT_ID",
+                        "full",
+                        compact,
+                        0.75,
+                        f"{self.name}_legacy",
+                        "15-digit legacy number with a birth date, "
+                        "next to an ID keyword",
+                    )
+
+
+RECOGNIZERS = [ResidentIdRecognizer()]

@@ -1,0 +1,96 @@
+"""Masked values and last-four tails: compliant forms, reported without a case.
+
+`6222********1234`, `138****5678` and "card ending 1234" are the accepted way
+to refer to a customer's number. They are recognised so that they are never
+mistaken for something else, and reported with form `masked` or `partial`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from detectors.recognizers.base import (
+    Candidate,
+    Recognizer,
+    SegmentView,
+    keyword_pattern,
+)
+
+_MASKED = re.compile(
+    r"""
+    (?<![0-9A-Za-z*])
+    (?P<head>[0-9]{0,6})
+    (?P<mask>(?:[*xX×•●]\s?){3,})
+    (?P<tail>[0-9]{2,4}[Xx]?)
+    (?![0-9A-Za-z*])
+    """,
+    re.VERBOSE,
+)
+_TAIL = re.compile(
+    r"""
+    (?:尾号(?:为|是)?|后[四4]位(?:是|为)?|末[四4]位(?:是|为)?
+      |ending(?:\ in)?|ends\ in|last\ (?:four|4)(?:\ digits)?(?:\ (?:are|is|of))?)
+    [\s:：]*
+    (?P<tail>[0-9]{4})(?![0-9])
+    """,
+    re.VERBOSE | re.IGNORECASE,
+)
+PHONE_CONTEXT = keyword_pattern(["手机", "电话", "phone", "mobile", "号码"])
+ID_CONTEXT = keyword_pattern(["身份证", "证件", "id card", "id number"])
+
+
+def _masked_type(
+    view: SegmentView, start: int, end: int, head: str, length: int
+) -> str:
+    context = view.context(start, end, 12)
+    if length == 11 and head.startswith("1"):
+        return "PHONE_NUMBER"
+    if length in (15, 18) and (ID_CONTEXT.search(context) or len(head) == 6):
+        return "CN_RESIDENT_ID"
+    if PHONE_CONTEXT.search(context) and length <= 13:
+        return "PHONE_NUMBER"
+    return "BANK_CARD"
+
+
+class MaskedValueRecognizer(Recognizer):
+    name = "masked_value"
+    types = ("BANK_CARD", "PHONE_NUMBER", "CN_RESIDENT_ID")
+
+    def find(self, view: SegmentView) -> Iterator[Candidate]:
+        text = view.folded.text
+        for match in _MASKED.finditer(text):
+            head, tail = match.group("head"), match.group("tail")
+            mask = re.sub(r"\s", "", match.group("mask"))
+            length = len(head) + len(mask) + len(tail)
+            if length < 7 or not (head or len(mask) >= 4):
+                continue
+            start, end = match.start(), match.end()
+            entity = _masked_type(view, start, end, head, length)
+            yield Candidate(
+                start,
+                end,
+                entity,
+                "masked",
+                head + "*" * len(mask) + tail,
+                0.9,
+                self.name,
+                "value with its middle masked",
+            )
+        for match in _TAIL.finditer(text):
+            start, end = match.start("tail"), match.end("tail")
+            before = view.before(match.start(), 12)
+            entity = "PHONE_NUMBER" if PHONE_CONTEXT.search(before) else "BANK_CARD"
+            yield Candidate(
+                start,
+                end,
+                entity,
+                "partial",
+                match.group("tail"),
+                0.8,
+                "last_four",
+                "last four characters only",
+            )
+
+
+RECOGNIZERS = [MaskedValueRecognizer()]

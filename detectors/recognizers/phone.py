@@ -1,0 +1,145 @@
+"""Phone numbers: Chinese mobiles first, then any region through phonenumbers.
+
+Chinese mobile numbers are proven by shape alone (1, then 3 to 9, then nine
+digits) because new number ranges reach people before phonenumbers' metadata
+lists them. Other numbers must be valid for their region in phonenumbers.
+Toll-free, shared-cost and premium numbers are company service lines, not
+personal data, and are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from detectors.recognizers.base import (
+    Candidate,
+    Recognizer,
+    SegmentView,
+    keyword_pattern,
+)
+
+CONTEXT = keyword_pattern(
+    [
+        "手机",
+        "电话",
+        "号码",
+        "联系方式",
+        "致电",
+        "微信",
+        "phone",
+        "mobile",
+        "cell",
+        "call",
+        "text",
+        "number",
+        "whatsapp",
+        "tel",
+    ]
+)
+HOTLINE_CONTEXT = keyword_pattern(
+    ["客服热线", "热线", "客服电话", "服务热线", "hotline", "customer service", "toll"]
+)
+_CN_MOBILE = re.compile(r"(?:86|0086)?(1[3-9][0-9]{9})")
+_SERVICE_TYPES = {
+    PhoneNumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST,
+    PhoneNumberType.UAN,
+    PhoneNumberType.VOICEMAIL,
+}
+# Chinese nationwide service numbers (400 and 800 prefixes, 95xxx and 96xxx
+# short codes) belong to companies.
+_CN_SERVICE = re.compile(r"(?:\+?86)?(?:400|800)[0-9]{7}$|9[56][0-9]{3,6}$")
+
+
+def regions_for(language: str | None) -> tuple[str, ...]:
+    """Return the default regions to try for numbers without a country code."""
+    if language == "en":
+        return ("US", "GB", "CN")
+    return ("CN", "US", "GB")
+
+
+class PhoneRecognizer(Recognizer):
+    name = "phone"
+    types = ("PHONE_NUMBER",)
+
+    def find(self, view: SegmentView) -> Iterator[Candidate]:
+        found: list[Candidate] = []
+        for candidate in self._cn_mobiles(view):
+            found.append(candidate)
+        for candidate in self._any_region(view):
+            if not any(candidate.overlaps(other) for other in found):
+                found.append(candidate)
+        for candidate in found:
+            if self._is_service_line(view, candidate):
+                continue
+            yield candidate
+
+    def _cn_mobiles(self, view: SegmentView) -> Iterator[Candidate]:
+        for run in view.runs:
+            for first, last in run.group_slices():
+                compact = run.digits[first:last]
+                match = _CN_MOBILE.fullmatch(compact)
+                if not match:
+                    continue
+                start, end = view.folded.original_span(*run.span(first, last - 1))
+                if start > 0 and view.folded.text[start - 1] == "+":
+                    start -= 1
+                has_context = bool(CONTEXT.search(view.context(start, end, 10)))
+                yield Candidate(
+                    start,
+                    end,
+                    "PHONE_NUMBER",
+                    "full",
+                    "+86" + match.group(1),
+                    0.95 if has_context else 0.88,
+                    "phone_cn_mobile",
+                    "Chinese mobile number",
+                )
+                break  # the longest slice of a run wins
+
+    def _any_region(self, view: SegmentView) -> Iterator[Candidate]:
+        seen: set[tuple[int, int]] = set()
+        for region in regions_for(view.language):
+            matcher = phonenumbers.PhoneNumberMatcher(
+                view.folded.text, region, leniency=phonenumbers.Leniency.VALID
+            )
+            for match in matcher:
+                if (match.start, match.end) in seen:
+                    continue
+                seen.add((match.start, match.end))
+                number = match.number
+                if phonenumbers.number_type(number) in _SERVICE_TYPES:
+                    continue
+                digits = re.sub(r"\D", "", match.raw_string)
+                if len(digits) < 7:
+                    continue
+                value = phonenumbers.format_number(
+                    number, phonenumbers.PhoneNumberFormat.E164
+                )
+                has_context = bool(
+                    CONTEXT.search(view.context(match.start, match.end, 10))
+                )
+                yield Candidate(
+                    match.start,
+                    match.end,
+                    "PHONE_NUMBER",
+                    "full",
+                    value,
+                    0.9 if has_context else 0.75,
+                    "phone_number",
+                    f"valid phone number for region "
+                    f"{phonenumbers.region_code_for_number(number)}",
+                )
+
+    def _is_service_line(self, view: SegmentView, candidate: Candidate) -> bool:
+        if _CN_SERVICE.match(candidate.value.lstrip("+")):
+            return True
+        return bool(HOTLINE_CONTEXT.search(view.before(candidate.start, 12)))
+
+
+RECOGNIZERS = [PhoneRecognizer()]

@@ -1,0 +1,95 @@
+"""The Flask app: webhooks in, the ledger and outbox out through a small API."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from gateway.http import error_response, int_arg
+from gateway.runtime import Runtime
+from gateway.webhooks import zendesk_blueprint
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Runtime) -> Flask:
+    """Build the WSGI app around a runtime."""
+    app = Flask("redline")
+    app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    app.extensions["redline"] = runtime
+    app.register_blueprint(zendesk_blueprint)
+
+    @app.before_request
+    def _require_api_token() -> Response | None:
+        token = runtime.settings.api_token
+        if not token or not request.path.startswith("/api/"):
+            return None
+        offered = request.headers.get("Authorization", "")
+        if hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+            return None
+        return error_response(401, "missing or wrong bearer token for /api/")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        return error_response(error.code or 500, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # The message may quote request data, so only the type is logged.
+        log.error(
+            "unhandled %s on %s %s", type(error).__name__, request.method, request.path
+        )
+        return error_response(500, "internal error; the request was not processed")
+
+    @app.get("/healthz")
+    def health() -> Response:
+        return jsonify(status="ok", queue=runtime.queue.counts())
+
+    @app.get("/api/outbox")
+    def outbox() -> Response:
+        limit = _limit_arg()
+        entries = [asdict(entry) for entry in runtime.outbox.list(limit)]
+        return jsonify(entries=entries)
+
+    @app.get("/api/cases")
+    def cases() -> Response:
+        status = request.args.get("status")
+        fingerprint = request.args.get("fingerprint")
+        if fingerprint:
+            found = runtime.ledger.cases_with_fingerprint(fingerprint)
+        else:
+            found = runtime.ledger.list_cases(status, _limit_arg(), _offset_arg())
+        return jsonify(cases=[_case_json(c) for c in found])
+
+    @app.get("/api/cases/<case_id>")
+    def case(case_id: str) -> Response:
+        found = runtime.ledger.get_case(case_id)
+        if found is None:
+            return error_response(404, f"no case with id {case_id[:64]!r}")
+        return jsonify(_case_json(found, with_history=True))
+
+    @app.get("/api/jobs/dead")
+    def dead_jobs() -> Response:
+        return jsonify(jobs=runtime.queue.dead_jobs(_limit_arg()))
+
+    return app
+
+
+def _limit_arg() -> int:
+    return int_arg("limit", 100, 1, 1000)
+
+
+def _offset_arg() -> int:
+    return int_arg("offset", 0, 0, 10**9)
+
+
+def _case_json(case: Any, with_history: bool = False) -> dict[str, Any]:
+    data = asdict(case)
+    if not with_history:
+        data.pop("history")
+    return data

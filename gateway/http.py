@@ -1,0 +1,34 @@
+"""Helpers shared by the app's routes."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from gateway.runtime import Runtime
+
+
+def current_runtime() -> Runtime:
+    runtime: Runtime = current_app.extensions["redline"]
+    return runtime
+
+
+def error_response(status: int, reason: str) -> Response:
+    """Return a JSON error body: {"status": "error", "reason": ...}."""
+    response = jsonify(status="error", reason=reason)
+    response.status_code = status
+    return response
+
+
+def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
+    """Read an integer query argument, raising 400 with the allowed range."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, got {raw[:20]!r}") from None
+    if not minimum <= value <= maximum:
+        raise BadRequest(f"{name} must be from {minimum} to {maximum}, got {value}")
+    return value

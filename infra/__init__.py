@@ -1,0 +1,1 @@
+"""Storage, queues, configuration and secrets."""

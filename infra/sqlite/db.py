@@ -1,0 +1,154 @@
+"""One SQLite file shared by the queue, the ledger and the outbox.
+
+Each thread gets its own connection. The file runs in WAL mode so webhook
+threads can write while the worker reads, and with `secure_delete` so a
+wiped job payload does not linger in free pages.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infra.errors import StorageError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    payload BLOB,
+    status TEXT NOT NULL,            -- queued, running, done, dead
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    lease_until REAL,
+    created_at REAL NOT NULL,
+    finished_at REAL,
+    last_error TEXT,
+    dedupe_key TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, available_at);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    dedupe_key TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    received_at REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY,
+    interaction_key TEXT NOT NULL UNIQUE,
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    source TEXT NOT NULL,
+    agent_id TEXT,
+    team TEXT,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    behaviours TEXT NOT NULL,
+    sla_deadline TEXT,
+    resolution_note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_status ON cases (status, created_at);
+
+CREATE TABLE IF NOT EXISTS findings (
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    finding_key TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    form TEXT NOT NULL,
+    behaviour TEXT,
+    severity TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    masked TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    excerpt TEXT NOT NULL,
+    suggestion TEXT NOT NULL,
+    explanation TEXT NOT NULL,
+    start_ms INTEGER,
+    end_ms INTEGER,
+    created_at TEXT NOT NULL,
+    report_id TEXT,
+    PRIMARY KEY (case_id, finding_key)
+);
+CREATE INDEX IF NOT EXISTS findings_fingerprint ON findings (fingerprint);
+
+CREATE TABLE IF NOT EXISTS case_history (
+    case_id TEXT NOT NULL REFERENCES cases (id),
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_status TEXT,
+    to_status TEXT,
+    note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (case_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    target TEXT NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+"""
+
+
+class Database:
+    """A SQLite file with a connection per thread and the Redline schema."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.connection().executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path, timeout=30, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as error:
+                raise StorageError(
+                    f"cannot open the database at {self.path}: {error}"
+                ) from error
+            connection.row_factory = sqlite3.Row
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA secure_delete=ON")
+            connection.execute("PRAGMA foreign_keys=ON")
+            self._local.connection = connection
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Run a block in one write transaction, committed on success."""
+        connection = self.connection()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise StorageError(f"database is unavailable: {error}") from error
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        else:
+            connection.execute("COMMIT")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
