@@ -117,6 +117,17 @@ class DigitRun:
         """Return the mapped-text span from digit `first` to digit `last`."""
         return self.positions[first], self.positions[last] + 1
 
+    def slice_groups(self, first: int, last: int) -> tuple[int, ...]:
+        """Return the group lengths inside the digit-index slice [first, last)."""
+        sizes = []
+        position = 0
+        for size in self.groups:
+            overlap = min(position + size, last) - max(position, first)
+            if overlap > 0:
+                sizes.append(overlap)
+            position += size
+        return tuple(sizes)
+
     def group_slices(self, max_groups: int = 12) -> Iterator[tuple[int, int]]:
         """Yield digit-index slices that start and end on group boundaries.
 

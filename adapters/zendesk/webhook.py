@@ -163,6 +163,15 @@ class Ignored:
     reason: str
 
 
+def _header(headers: Mapping[str, str], name: str) -> str:
+    """Read a header whatever the case of its name."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return ""
+
+
 def _id_text(value: Any, name: str) -> str:
     """Return a Zendesk id (an int in REST, a string in events) as text."""
     if isinstance(value, bool) or value is None:
@@ -212,7 +221,7 @@ def _parse_event(
     ticket_id = detail.get("id")
     if ticket_id is None and subject.startswith("zen:ticket:"):
         ticket_id = subject.rsplit(":", 1)[1]
-    account = payload.get("account_id") or headers.get(ACCOUNT_HEADER)
+    account = payload.get("account_id") or _header(headers, ACCOUNT_HEADER)
     body_event = payload.get("event") if isinstance(payload.get("event"), dict) else {}
     assert isinstance(body_event, dict)
     return Delivery(
@@ -281,13 +290,13 @@ def _parse_trigger(
         raise PayloadInvalid(
             'trigger body has no ticket_id; template it as {"ticket_id": "{{ticket.id}}"}'
         )
-    invocation = headers.get(INVOCATION_HEADER, "").strip()
+    invocation = _header(headers, INVOCATION_HEADER).strip()
     if invocation:
         dedupe_key = f"zendesk:invocation:{invocation}"
     else:
         # Without an invocation id, an identical signed request is the same
         # delivery: the signed timestamp differs between real deliveries.
-        timestamp = headers.get(TIMESTAMP_HEADER, "")
+        timestamp = _header(headers, TIMESTAMP_HEADER)
         digest = hashlib.sha256(timestamp.encode() + body).hexdigest()[:32]
         dedupe_key = f"zendesk:body:{digest}"
     comment = None
@@ -308,6 +317,6 @@ def _parse_trigger(
         ticket_id=_id_text(ticket_id, "ticket_id"),
         event=str(payload.get("event") or "trigger"),
         dedupe_key=dedupe_key,
-        account_id=_optional_id(headers.get(ACCOUNT_HEADER)),
+        account_id=_optional_id(_header(headers, ACCOUNT_HEADER)),
         comment=comment,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from detectors.normalize import DigitRun
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
@@ -44,6 +45,11 @@ HOTLINE_CONTEXT = keyword_pattern(
     ["客服热线", "热线", "客服电话", "服务热线", "hotline", "customer service", "toll"]
 )
 _CN_MOBILE = re.compile(r"(?:86|0086)?(1[3-9][0-9]{9})")
+# How people group the eleven digits of a Chinese mobile number. A US
+# number such as 1-800-555-0199 also has eleven digits, grouped 1-3-3-4.
+_CN_MOBILE_GROUPINGS = frozenset(
+    {(11,), (3, 4, 4), (3, 8), (7, 4), (4, 3, 4), (3, 3, 5)}
+)
 _SERVICE_TYPES = {
     PhoneNumberType.TOLL_FREE,
     PhoneNumberType.PREMIUM_RATE,
@@ -54,6 +60,16 @@ _SERVICE_TYPES = {
 # Chinese nationwide service numbers (400 and 800 prefixes, 95xxx and 96xxx
 # short codes) belong to companies.
 _CN_SERVICE = re.compile(r"(?:\+?86)?(?:400|800)[0-9]{7}$|9[56][0-9]{3,6}$")
+
+
+def _grouped_like_cn_mobile(run: DigitRun, first: int, last: int) -> bool:
+    groups = list(run.slice_groups(first, last))
+    while groups and sum(groups) > 11 and groups[0] <= 4:
+        groups.pop(0)  # the country code: 86 or 0086
+    if sum(groups) != 11:
+        # The country code is glued to the number, as in 8613800000000.
+        return len(groups) == 1
+    return tuple(groups) in _CN_MOBILE_GROUPINGS
 
 
 def regions_for(language: str | None) -> tuple[str, ...]:
@@ -84,7 +100,7 @@ class PhoneRecognizer(Recognizer):
             for first, last in run.group_slices():
                 compact = run.digits[first:last]
                 match = _CN_MOBILE.fullmatch(compact)
-                if not match:
+                if not match or not _grouped_like_cn_mobile(run, first, last):
                     continue
                 start, end = view.folded.original_span(*run.span(first, last - 1))
                 if start > 0 and view.folded.text[start - 1] == "+":
@@ -103,38 +119,38 @@ class PhoneRecognizer(Recognizer):
                 break  # the longest slice of a run wins
 
     def _any_region(self, view: SegmentView) -> Iterator[Candidate]:
-        seen: set[tuple[int, int]] = set()
+        by_span: dict[tuple[int, int], list[phonenumbers.PhoneNumberMatch]] = {}
         for region in regions_for(view.language):
             matcher = phonenumbers.PhoneNumberMatcher(
                 view.folded.text, region, leniency=phonenumbers.Leniency.VALID
             )
             for match in matcher:
-                if (match.start, match.end) in seen:
-                    continue
-                seen.add((match.start, match.end))
-                number = match.number
-                if phonenumbers.number_type(number) in _SERVICE_TYPES:
-                    continue
-                digits = re.sub(r"\D", "", match.raw_string)
-                if len(digits) < 7:
-                    continue
-                value = phonenumbers.format_number(
-                    number, phonenumbers.PhoneNumberFormat.E164
-                )
-                has_context = bool(
-                    CONTEXT.search(view.context(match.start, match.end, 10))
-                )
-                yield Candidate(
-                    match.start,
-                    match.end,
-                    "PHONE_NUMBER",
-                    "full",
-                    value,
-                    0.9 if has_context else 0.75,
-                    "phone_number",
-                    f"valid phone number for region "
-                    f"{phonenumbers.region_code_for_number(number)}",
-                )
+                by_span.setdefault((match.start, match.end), []).append(match)
+        for (start, end), matches in sorted(by_span.items()):
+            # The same digits can be a mobile in one region and a toll-free
+            # line in another (1-800-555-0199); any service reading wins.
+            if any(
+                phonenumbers.number_type(m.number) in _SERVICE_TYPES for m in matches
+            ):
+                continue
+            match = matches[0]
+            if len(re.sub(r"\D", "", match.raw_string)) < 7:
+                continue
+            value = phonenumbers.format_number(
+                match.number, phonenumbers.PhoneNumberFormat.E164
+            )
+            has_context = bool(CONTEXT.search(view.context(start, end, 10)))
+            yield Candidate(
+                start,
+                end,
+                "PHONE_NUMBER",
+                "full",
+                value,
+                0.9 if has_context else 0.75,
+                "phone_number",
+                f"valid phone number for region "
+                f"{phonenumbers.region_code_for_number(match.number)}",
+            )
 
     def _is_service_line(self, view: SegmentView, candidate: Candidate) -> bool:
         if _CN_SERVICE.match(candidate.value.lstrip("+")):
