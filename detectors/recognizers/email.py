@@ -23,7 +23,42 @@ _EMAIL = re.compile(
     re.VERBOSE,
 )
 _FILE_EXTENSIONS = frozenset(
-    ["png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "tif", "tiff", "heic", "pdf", "css", "js", "ts", "json", "xml", "html", "htm", "txt", "md", "zip", "gz", "mp3", "mp4", "wav", "mov", "avi", "doc", "docx", "xls", "xlsx", "ppt", "pptx"]
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "bmp",
+        "ico",
+        "tif",
+        "tiff",
+        "heic",
+        "pdf",
+        "css",
+        "js",
+        "ts",
+        "json",
+        "xml",
+        "html",
+        "htm",
+        "txt",
+        "md",
+        "zip",
+        "gz",
+        "mp3",
+        "mp4",
+        "wav",
+        "mov",
+        "avi",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+    ]
 )
 
 
