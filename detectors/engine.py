@@ -7,8 +7,9 @@ segments --recognizers--> candidates --overlaps resolved-->
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
+from detectors.analyzers import Analyzer, default_analyzers
+from detectors.behaviours import BEHAVIOURS
 from detectors.masking import fingerprint, mask_value, masked_excerpt
 from detectors.policy import Policy
 from detectors.recognizers import Candidate, Recognizer, SegmentView, load_recognizers
@@ -25,19 +26,15 @@ _TYPE_PRIORITY = {
 }
 
 
-class Analyzer(Protocol):
-    """Looks across the segments of one interaction.
+def _layer(candidate: Candidate) -> str:
+    """Return the layer a candidate competes in for its span.
 
-    Analyzers run after the per-segment recognizers and may add, drop or tag
-    candidates, for example to join a number split over two messages.
+    Values compete with values. A phrase competes only with phrases of the
+    same behaviour, because one request can show two behaviours at once.
     """
-
-    def analyze(
-        self,
-        interaction: Interaction,
-        views: dict[str, SegmentView],
-        candidates: dict[str, list[Candidate]],
-    ) -> None: ...
+    if candidate.type == "RISKY_PHRASE":
+        return "phrase:" + ",".join(sorted(candidate.tags & set(BEHAVIOURS)))
+    return "value"
 
 
 def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -51,7 +48,8 @@ def resolve_overlaps(candidates: Iterable[Candidate]) -> list[Candidate]:
     )
     kept: list[Candidate] = []
     for candidate in ranked:
-        if not any(candidate.overlaps(other) for other in kept):
+        layer = _layer(candidate)
+        if not any(candidate.overlaps(o) and _layer(o) == layer for o in kept):
             kept.append(candidate)
     return sorted(kept, key=lambda c: (c.start, c.end))
 
@@ -62,7 +60,7 @@ class Detector:
     def __init__(
         self,
         recognizers: Sequence[Recognizer] | None = None,
-        analyzers: Sequence[Analyzer] = (),
+        analyzers: Sequence[Analyzer] | None = None,
         policy: Policy | None = None,
         fingerprint_key: bytes = b"",
         min_confidence: float = 0.5,
@@ -70,7 +68,9 @@ class Detector:
         self.recognizers = (
             list(recognizers) if recognizers is not None else load_recognizers()
         )
-        self.analyzers = list(analyzers)
+        self.analyzers = (
+            list(analyzers) if analyzers is not None else default_analyzers()
+        )
         self.policy = policy or Policy()
         self.fingerprint_key = fingerprint_key
         self.min_confidence = min_confidence
@@ -92,6 +92,8 @@ class Detector:
             candidates[segment.id] = resolve_overlaps(proposed)
         for analyzer in self.analyzers:
             analyzer.analyze(interaction, views, candidates)
+        for segment_id, found in candidates.items():
+            candidates[segment_id] = resolve_overlaps(found)
 
         findings: list[Finding] = []
         for segment in interaction.segments:

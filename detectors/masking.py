@@ -27,6 +27,8 @@ def mask_value(entity_type: str, value: str) -> str:
         return ""
     if entity_type in SECRET_TYPES:
         return MASK * len(value)
+    if entity_type == "RISKY_PHRASE":
+        return mask_phrase(value)
     if entity_type == "EMAIL_ADDRESS" and "@" in value:
         local, _, domain = value.rpartition("@")
         return local[:1] + MASK * max(len(local) - 1, 3) + "@" + domain
@@ -38,6 +40,18 @@ def mask_value(entity_type: str, value: str) -> str:
         head = min(head + 3, len(value) - 8)
     tail = value[-_KEEP_TAIL:]
     return value[:head] + MASK * (len(value) - head - _KEEP_TAIL) + tail
+
+
+_PHRASE_MAX = 60
+
+
+def mask_phrase(text: str) -> str:
+    """Return a risky phrase with every digit and email-like word masked."""
+    masked = _LOOSE_EMAIL.sub(lambda m: MASK * len(m.group()), text)
+    masked = re.sub(r"[0-9０-９]", MASK, masked)
+    if len(masked) > _PHRASE_MAX:
+        masked = masked[: _PHRASE_MAX - 1] + "…"
+    return masked
 
 
 def fingerprint(key: bytes, entity_type: str, value: str) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from detectors.normalize import DigitRun, MappedText, digit_runs, fold_width
+from detectors.spoken import has_spoken_digits, spoken_digits
 from detectors.types import Segment
 
 
@@ -67,7 +68,44 @@ class SegmentView:
 
     @cached_property
     def runs(self) -> list[DigitRun]:
+        """Digit runs of the folded text; their positions index `folded`."""
         return digit_runs(self.folded)
+
+    @cached_property
+    def spoken(self) -> MappedText | None:
+        """The folded text with spoken digits turned into digits, if it has any."""
+        if not has_spoken_digits(self.folded.text):
+            return None
+        return spoken_digits(self.folded)
+
+    @cached_property
+    def spoken_runs(self) -> list[DigitRun]:
+        """Digit runs of `spoken` that hold at least one spoken digit."""
+        if self.spoken is None:
+            return []
+        written = {
+            self.folded.original_span(*r.span(0, len(r.digits) - 1)) for r in self.runs
+        }
+        found = []
+        for run in digit_runs(self.spoken):
+            span = self.spoken.original_span(*run.span(0, len(run.digits) - 1))
+            if span not in written:
+                found.append(run)
+        return found
+
+    def digit_sources(self) -> Iterator[tuple[MappedText, DigitRun]]:
+        """Yield every digit run, written or spoken, with the text it indexes."""
+        for run in self.runs:
+            yield self.folded, run
+        if self.spoken is not None:
+            for run in self.spoken_runs:
+                yield self.spoken, run
+
+    def run_span(
+        self, mapped: MappedText, run: DigitRun, first: int, last: int
+    ) -> tuple[int, int]:
+        """Return the original span of digits `first` to `last - 1` of a run."""
+        return mapped.original_span(*run.span(first, last - 1))
 
     def before(self, start: int, window: int = 16) -> str:
         """Return up to `window` folded, lower-cased characters before `start`."""

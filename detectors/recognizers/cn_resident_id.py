@@ -67,12 +67,12 @@ class ResidentIdRecognizer(Recognizer):
     types = ("CN_RESIDENT_ID",)
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
-        for run in view.runs:
+        for mapped, run in view.digit_sources():
             for first, last in run.group_slices():
                 compact = run.digits[first:last]
                 if len(compact) not in (15, 18):
                     continue
-                start, end = view.folded.original_span(*run.span(first, last - 1))
+                start, end = view.run_span(mapped, run, first, last)
                 has_context = bool(CONTEXT.search(view.context(start, end)))
                 if is_resident_id(compact):
                     yield Candidate(

@@ -125,12 +125,12 @@ class PaymentCardRecognizer(Recognizer):
     types = ("BANK_CARD",)
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
-        for run in view.runs:
+        for mapped, run in view.digit_sources():
             for first, last in run.group_slices():
                 compact = run.digits[first:last]
                 if not compact.isdigit() or not 12 <= len(compact) <= 19:
                     continue
-                start, end = view.folded.original_span(*run.span(first, last - 1))
+                start, end = view.run_span(mapped, run, first, last)
                 candidate = self._prove(view, compact, start, end)
                 if candidate is not None:
                     yield candidate

@@ -96,13 +96,13 @@ class PhoneRecognizer(Recognizer):
             yield candidate
 
     def _cn_mobiles(self, view: SegmentView) -> Iterator[Candidate]:
-        for run in view.runs:
+        for mapped, run in view.digit_sources():
             for first, last in run.group_slices():
                 compact = run.digits[first:last]
                 match = _CN_MOBILE.fullmatch(compact)
                 if not match or not _grouped_like_cn_mobile(run, first, last):
                     continue
-                start, end = view.folded.original_span(*run.span(first, last - 1))
+                start, end = view.run_span(mapped, run, first, last)
                 if start > 0 and view.folded.text[start - 1] == "+":
                     start -= 1
                 has_context = bool(CONTEXT.search(view.context(start, end, 10)))
@@ -120,12 +120,15 @@ class PhoneRecognizer(Recognizer):
 
     def _any_region(self, view: SegmentView) -> Iterator[Candidate]:
         by_span: dict[tuple[int, int], list[phonenumbers.PhoneNumberMatch]] = {}
-        for region in regions_for(view.language):
-            matcher = phonenumbers.PhoneNumberMatcher(
-                view.folded.text, region, leniency=phonenumbers.Leniency.VALID
-            )
-            for match in matcher:
-                by_span.setdefault((match.start, match.end), []).append(match)
+        texts = [view.folded] if view.spoken is None else [view.folded, view.spoken]
+        for mapped in texts:
+            for region in regions_for(view.language):
+                matcher = phonenumbers.PhoneNumberMatcher(
+                    mapped.text, region, leniency=phonenumbers.Leniency.VALID
+                )
+                for match in matcher:
+                    span = mapped.original_span(match.start, match.end)
+                    by_span.setdefault(span, []).append(match)
         for (start, end), matches in sorted(by_span.items()):
             # The same digits can be a mobile in one region and a toll-free
             # line in another (1-800-555-0199); any service reading wins.
