@@ -63,8 +63,10 @@ class SegmentView:
 
     @cached_property
     def lowered(self) -> str:
-        """The folded text in lower case, for keyword context."""
-        return self.folded.text.lower()
+        """The folded text in lower case, same length as the text, for keywords."""
+        return "".join(
+            c.lower() if len(c.lower()) == 1 else c for c in self.folded.text
+        )
 
     @cached_property
     def runs(self) -> list[DigitRun]:
