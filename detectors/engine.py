@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from detectors.analyzers import Analyzer, default_analyzers
 from detectors.behaviours import BEHAVIOURS
-from detectors.masking import fingerprint, mask_value, masked_excerpt
+from detectors.masking import MaskedText, fingerprint, mask_value
 from detectors.policy import Policy
 from detectors.recognizers import Candidate, Recognizer, SegmentView, load_recognizers
 from detectors.types import Finding, Interaction, Report, Segment
@@ -98,8 +98,20 @@ class Detector:
         findings: list[Finding] = []
         for segment in interaction.segments:
             kept = candidates.get(segment.id, [])
+            if not kept:
+                continue
+            masked_text = MaskedText(
+                segment.text,
+                [
+                    (c.start, c.end, mask_value(c.type, c.value))
+                    for c in kept
+                    if c.value
+                ],
+            )
             for candidate in kept:
-                findings.append(self._finding(interaction, segment, candidate, kept))
+                findings.append(
+                    self._finding(interaction, segment, candidate, masked_text)
+                )
         return Report(interaction, findings)
 
     def _finding(
@@ -107,15 +119,10 @@ class Detector:
         interaction: Interaction,
         segment: Segment,
         candidate: Candidate,
-        neighbours: list[Candidate],
+        masked_text: MaskedText,
     ) -> Finding:
         behaviour = self.policy.behaviour(interaction, segment, candidate)
         masked = mask_value(candidate.type, candidate.value)
-        spans = [
-            (other.start, other.end, mask_value(other.type, other.value))
-            for other in neighbours
-            if other.value
-        ]
         start_ms, end_ms = _time_range(segment, candidate)
         return Finding(
             segment=segment.id,
@@ -133,7 +140,7 @@ class Detector:
                 if self.fingerprint_key and candidate.value
                 else ""
             ),
-            excerpt=masked_excerpt(segment.text, candidate.start, candidate.end, spans),
+            excerpt=masked_text.excerpt(candidate.start, candidate.end),
             suggestion=suggestion_for(candidate.type, candidate.form, masked),
             explanation=candidate.explanation,
             start_ms=start_ms,

@@ -83,6 +83,43 @@ _LOOSE_SPOKEN = re.compile(
 _LOOSE_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+")
 
 
+class MaskedText:
+    """A segment's text with every value in it masked, built once per segment.
+
+    `spans` holds (start, end, replacement) for every value found in the
+    text; the replacement is usually the masked form. Digit runs of five or
+    more characters and email-like words that are not in `spans` are masked
+    too, so a value no recognizer proved still never shows in an excerpt.
+    """
+
+    def __init__(self, text: str, spans: Iterable[tuple[int, int, str]]) -> None:
+        self.text = text
+        chars = list(text)
+        for span_start, span_end, replacement in spans:
+            for index in range(span_start, span_end):
+                chars[index] = ""
+            if span_start < len(chars):
+                chars[span_start] = replacement
+        for pattern in (_LOOSE_DIGITS, _LOOSE_SPOKEN, _LOOSE_EMAIL):
+            for match in pattern.finditer(text):
+                if not _looks_like_value(match.group()):
+                    continue
+                for index in range(match.start(), match.end()):
+                    if chars[index] == text[index] and not text[index].isspace():
+                        chars[index] = MASK
+        # chars[i] is what original character i became: itself, a mask, the
+        # whole replacement of a span that starts at i, or "" inside a span.
+        self._chars = chars
+
+    def excerpt(self, start: int, end: int, window: int = 24) -> str:
+        """Return the masked text around the original span [start, end)."""
+        left = max(0, start - window)
+        right = min(len(self.text), end + window)
+        excerpt = "".join(self._chars[left:right]).replace("\n", " ")
+        prefix = "…" if left > 0 else ""
+        return prefix + excerpt + ("…" if right < len(self.text) else "")
+
+
 def masked_excerpt(
     text: str,
     start: int,
@@ -90,31 +127,8 @@ def masked_excerpt(
     spans: Iterable[tuple[int, int, str]],
     window: int = 24,
 ) -> str:
-    """Return the text around [start, end) with every value in it masked.
-
-    `spans` holds (start, end, replacement) for every value found in the
-    text; the replacement is usually the masked form. Digit runs of five or
-    more characters and email-like words that are not in `spans` are masked
-    too.
-    """
-    left = max(0, start - window)
-    right = min(len(text), end + window)
-    chars = list(text)
-    for span_start, span_end, replacement in spans:
-        for index in range(span_start, span_end):
-            chars[index] = ""
-        if span_start < len(chars):
-            chars[span_start] = replacement
-    for pattern in (_LOOSE_DIGITS, _LOOSE_SPOKEN, _LOOSE_EMAIL):
-        for match in pattern.finditer(text):
-            if _looks_like_value(match.group()):
-                for index in range(match.start(), match.end()):
-                    if chars[index] == text[index]:
-                        chars[index] = (
-                            MASK if not text[index].isspace() else text[index]
-                        )
-    excerpt = "".join(chars[left:right]).replace("\n", " ")
-    return ("…" if left > 0 else "") + excerpt + ("…" if right < len(text) else "")
+    """Return the text around [start, end) with every value in it masked."""
+    return MaskedText(text, spans).excerpt(start, end, window)
 
 
 def _looks_like_value(word: str) -> bool:

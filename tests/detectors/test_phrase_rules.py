@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from detectors.normalize import MappedText
 from detectors.phrases import match_text
 from detectors.phrases.concepts import CONCEPTS
 from detectors.phrases.matcher import correct_typos
 from detectors.phrases.rules import RULES
-from detectors.normalize import MappedText
 
 EXAMPLES = [(rule, text) for rule in RULES for text in rule.examples]
 COUNTER_EXAMPLES = [(rule, text) for rule in RULES for text in rule.counter_examples]

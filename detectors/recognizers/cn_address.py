@@ -1,0 +1,455 @@
+"""Chinese postal addresses, built from administrative levels and street parts.
+
+A numbered part (491号, 24栋, 1单元, 1401室) anchors a candidate. From the
+anchor the address grows right over further numbered parts and compound
+names (世纪城, 锦绣苑), and left over named parts (漕溪北路, 徐汇区, 上海市)
+as long as each level is larger than the one after it. On the left, text
+without spaces does not show where a name starts, so every split is scored.
+A part whose whole name is in the province table or in python-stdnum's table
+of prefectures and counties scores high. Any other name scores low and must
+run back to a boundary (punctuation, a particle, a lead-in word such as 改成).
+
+A span is an address only when it locates a home: a road with a house number,
+a compound with a building or room next to a district or road, two numbered
+parts inside a compound, or a village with a number. A bare city or district
+is never one. Matching runs on the text folded to half-width and mapped from
+traditional to simplified characters one for one, so offsets are the
+original's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from detectors.recognizers.base import (
+    Candidate,
+    Recognizer,
+    SegmentView,
+    keyword_pattern,
+)
+from detectors.recognizers.cn_address_data import (
+    BUSINESS_CONTEXT,
+    LEAD_IN_WORDS,
+    NAME_LENGTHS,
+    NAMED_SUFFIXES,
+    NON_NAME_CHARS,
+    NOT_HOUSE_NUMBER_FOLLOWERS,
+    NUMBERED_SUFFIXES,
+    PERSONAL_CONTEXT,
+    PROVINCES,
+    TRADITIONAL_TO_SIMPLIFIED,
+    Level,
+)
+
+PERSONAL = keyword_pattern(PERSONAL_CONTEXT)
+BUSINESS = keyword_pattern(BUSINESS_CONTEXT)
+
+# A number with an address suffix. The number is Arabic (26-3 and 12B too), a
+# single letter (A座) or a small Chinese numeral (三单元, 四段).
+_NUMBERED = re.compile(
+    rf"""
+    (?<![0-9A-Za-z])
+    (?P<number>
+        [0-9]{{1,5}}(?:-[0-9]{{1,4}})?[A-Za-z]?
+      | [A-Za-z]
+      | [一二三四五六七八九十]{{1,3}}
+    )
+    (?P<suffix>{"|".join(NUMBERED_SUFFIXES)})
+    """,
+    re.VERBOSE,
+)
+# A room number with no suffix, right after a unit or building: 1单元1401.
+_BARE_ROOM = re.compile(r"[0-9]{3,5}(?![0-9A-Za-z])")
+
+_PROVINCE_NAMES = tuple(name for pair in PROVINCES for name in pair)
+# Tried in this order, so a road wins a tie with a compound of equal score.
+_NAMED_LEVELS = (
+    Level.ROAD,
+    Level.COMPOUND,
+    Level.VILLAGE,
+    Level.TOWN,
+    Level.DISTRICT,
+    Level.CITY,
+    Level.PROVINCE,
+)
+_DETAIL_LEVELS = {Level.BUILDING, Level.UNIT, Level.FLOOR, Level.ROOM}
+_ADMIN_LEVELS = {
+    Level.PROVINCE,
+    Level.CITY,
+    Level.DISTRICT,
+    Level.TOWN,
+    Level.VILLAGE,
+}
+
+# Scores of a left part: a name found in a table beats any guessed split.
+_PROVINCE_SCORE = 4
+_KNOWN_SCORE = 3
+_GUESSED_SCORE = 1
+# Below the engine's default reporting threshold of 0.5.
+_UNPROVEN_CONFIDENCE = 0.45
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of an address, with offsets into the segment's text."""
+
+    start: int
+    end: int
+    level: Level
+    known: bool = False
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Prefecture and county names, current and retired, with their suffixes."""
+
+    prefectures: frozenset[str]
+    counties: frozenset[str]
+    prefecture_stems: frozenset[str]
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """Load the division names of python-stdnum's `cn/loc.dat` once.
+
+    Only the indented lines with a four-digit code are read. A code ending
+    in 00 names a prefecture and any other code a county. A value may list
+    several names, each behind its validity years.
+    """
+    text = resources.files("stdnum.cn").joinpath("loc.dat").read_text("utf-8")
+    prefectures: set[str] = set()
+    counties: set[str] = set()
+    for line in text.splitlines():
+        match = re.match(r"\s+([0-9]{4}) county=\"([^\"]*)\"", line)
+        if not match:
+            continue
+        names = {re.sub(r"^\[[^\]]*\]", "", n) for n in match.group(2).split(",")}
+        names = {n for n in names if len(n) >= 2 and "辖" not in n}
+        (prefectures if match.group(1).endswith("00") else counties).update(names)
+    stems = {
+        name[:-1] for name in prefectures if name.endswith("市") and len(name) >= 3
+    }
+    return Gazetteer(frozenset(prefectures), frozenset(counties), frozenset(stems))
+
+
+@dataclass
+class AddressText:
+    """A segment's text prepared for address parsing.
+
+    `simple` is the folded text with traditional characters mapped to
+    simplified ones, the same length as the original. `blocked[i]` is true
+    where no place name can contain character i.
+    """
+
+    simple: str
+    blocked: list[bool]
+
+    @classmethod
+    def of(cls, simple: str) -> AddressText:
+        blocked = [not _is_han(c) or c in NON_NAME_CHARS for c in simple]
+        for word in LEAD_IN_WORDS:
+            for match in re.finditer(re.escape(word), simple):
+                for index in range(match.start(), match.end()):
+                    blocked[index] = True
+        return cls(simple, blocked)
+
+    def starts_name(self, index: int) -> bool:
+        """Return whether a guessed name may start at `index`, a boundary."""
+        return index == 0 or self.blocked[index - 1]
+
+
+def _ends_with(text: str, end: int, word: str) -> bool:
+    """Return whether `text[:end]` ends with `word`."""
+    return end >= len(word) and text.startswith(word, end - len(word))
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf"
+
+
+def _numbered_level(suffix: str, after: Level | None) -> Level:
+    """Place a numbered part: 号 is a house number, a building or a room."""
+    level = NUMBERED_SUFFIXES[suffix]
+    if suffix != "号" or after is None:
+        return level
+    for choice in (Level.NUMBER, Level.BUILDING, Level.ROOM):
+        if choice > after:
+            return choice
+    return Level.ROOM
+
+
+class LeftParser:
+    """Parser of the named parts (road, district, city...) left of an anchor."""
+
+    def __init__(self, text: AddressText) -> None:
+        self.text = text
+        self.places = gazetteer()
+        self.memo: dict[tuple[int, Level], tuple[int, tuple[Part, ...]]] = {}
+
+    def parse(
+        self, end: int, below: Level, bare_compound: bool = False
+    ) -> tuple[int, tuple[Part, ...]]:
+        """Return (score, parts) of the best parse ending at `end`.
+
+        Parts are in text order and every level is smaller than `below`.
+        `bare_compound` lets a compound name without a suffix end at `end`,
+        as 世纪城 does before 24栋.
+        """
+        key = (end, below)
+        if key in self.memo and not bare_compound:
+            return self.memo[key]
+        best: tuple[int, tuple[Part, ...]] = (0, ())
+        for part in self._parts_ending_at(end, below, bare_compound):
+            gap = part.start
+            while gap > 0 and self.text.simple[gap - 1] in " \t":
+                gap -= 1
+            score, rest = self.parse(gap, part.level)
+            if not part.known and not rest and not self.text.starts_name(part.start):
+                continue  # a guessed name must reach a boundary
+            score += self._score(part)
+            parts = (*rest, part)
+            # On a tie the parse reaching further left wins: 长沙市 over 沙市.
+            if score > best[0] or (
+                score == best[0] and parts[0].start < best[1][0].start
+            ):
+                best = (score, parts)
+        if not bare_compound:
+            self.memo[key] = best
+        return best
+
+    def _parts_ending_at(
+        self, end: int, below: Level, bare_compound: bool
+    ) -> Iterator[Part]:
+        simple = self.text.simple
+        for level in _NAMED_LEVELS:
+            if level >= below:
+                continue
+            if level == Level.PROVINCE:
+                for name in _PROVINCE_NAMES:
+                    if _ends_with(simple, end, name):
+                        yield Part(end - len(name), end, level, known=True)
+                continue
+            suffixes = NAMED_SUFFIXES[level]
+            if level == Level.COMPOUND and bare_compound:
+                suffixes = (*suffixes, "")
+            if level == Level.CITY:
+                yield from self._prefecture_stems(end)
+            for suffix in suffixes:
+                if _ends_with(simple, end, suffix):
+                    yield from self._names(end, end - len(suffix), level)
+
+    def _names(self, end: int, name_end: int, level: Level) -> Iterator[Part]:
+        shortest, longest = NAME_LENGTHS[level]
+        start = name_end
+        while start > 0 and name_end - start < longest:
+            if self.text.blocked[start - 1]:
+                break
+            start -= 1
+            whole = self.text.simple[start:end]
+            known = self._is_known(whole, level)
+            if known or name_end - start >= shortest:
+                yield Part(start, end, level, known)
+
+    def _prefecture_stems(self, end: int) -> Iterator[Part]:
+        """Yield prefecture names written without 市 (杭州西湖区)."""
+        for size in (2, 3, 4):
+            stem = self.text.simple[max(0, end - size) : end]
+            if len(stem) == size and stem in self.places.prefecture_stems:
+                yield Part(end - size, end, Level.CITY, known=True)
+
+    def _is_known(self, name: str, level: Level) -> bool:
+        if level == Level.CITY:
+            return name in self.places.prefectures
+        if level == Level.DISTRICT:
+            return name in self.places.counties
+        return False
+
+    @staticmethod
+    def _score(part: Part) -> int:
+        if part.level == Level.PROVINCE:
+            return _PROVINCE_SCORE
+        return _KNOWN_SCORE if part.known else _GUESSED_SCORE
+
+
+def grow_right(text: AddressText, parts: list[Part]) -> None:
+    """Append the numbered parts and compound names that follow `parts`."""
+    simple = text.simple
+    while True:
+        last = parts[-1]
+        pos = last.end + (simple[last.end : last.end + 1] == " ")
+        numbered = _numbered_at(simple, pos)
+        if numbered is not None:
+            end, suffix = numbered
+            level = _numbered_level(suffix, last.level)
+            if level > last.level:
+                parts.append(Part(pos, end, level))
+                continue
+        if last.level < Level.COMPOUND:
+            compound_end = _compound_end(text, pos)
+            if compound_end is not None:
+                parts.append(Part(pos, compound_end, Level.COMPOUND))
+                continue
+        if last.level in (Level.BUILDING, Level.UNIT):
+            bare = _BARE_ROOM.match(simple, pos)
+            if bare and not _numbered_at(simple, pos):
+                parts.append(Part(pos, bare.end(), Level.ROOM))
+                continue
+        return
+
+
+def _numbered_at(simple: str, pos: int) -> tuple[int, str] | None:
+    match = _NUMBERED.match(simple, pos)
+    if not match:
+        return None
+    suffix = match.group("suffix")
+    if suffix == "号" and simple.startswith(NOT_HOUSE_NUMBER_FOLLOWERS, match.end()):
+        return None
+    return match.end(), suffix
+
+
+def _compound_end(text: AddressText, pos: int) -> int | None:
+    """Return where a compound name starting at `pos` ends, if one does.
+
+    The name is the run of name characters up to a numbered part
+    (世纪城24栋), or else the longest start of that run that ends in a
+    compound suffix (锦绣苑). Latin letters count as name characters here
+    because estates carry brand names (SOHO现代城).
+    """
+    simple = text.simple
+    end = pos
+    _, longest = NAME_LENGTHS[Level.COMPOUND]
+    while end < len(simple) and end - pos < longest:
+        if text.blocked[end] and not ("A" <= simple[end].upper() <= "Z"):
+            break
+        if end > pos and _numbered_at(simple, end) is not None:
+            break  # the name ends where a numbered part such as A座 starts
+        end += 1
+    if end < len(simple) and simple[end - 1 : end].isascii():
+        return None  # a Latin word glued to a number is a code, not a name
+    if end - pos < 2:
+        return None
+    following = _numbered_at(simple, end)
+    if following is not None and (
+        following[1] == "号" or NUMBERED_SUFFIXES[following[1]] > Level.COMPOUND
+    ):
+        return end
+    for stop in range(end, pos + 1, -1):
+        if simple[pos:stop].endswith(NAMED_SUFFIXES[Level.COMPOUND]):
+            return stop
+    return None
+
+
+def _is_dwelling(simple: str, part: Part) -> bool:
+    """Return whether a part names a flat: a unit, room or 栋 or 幢 building.
+
+    Offices and shops are given by floor (7层), 号楼 or 座, so those prove
+    nothing by themselves.
+    """
+    if part.level in (Level.UNIT, Level.ROOM):
+        return True
+    return part.level == Level.BUILDING and simple[part.end - 1] in "栋幢"
+
+
+def locates_home(parts: list[Part]) -> bool:
+    """Return whether the parts pin down one dwelling, not only an area."""
+    levels = {part.level for part in parts}
+    details = len(levels & _DETAIL_LEVELS)
+    admin = bool(levels & _ADMIN_LEVELS)
+    numbered = bool(levels & {Level.NUMBER, Level.ALLEY, Level.LANE})
+    if Level.ROAD in levels and (numbered or details):
+        return True
+    if Level.COMPOUND in levels:
+        return details >= 2 or (details >= 1 and (admin or numbered))
+    # A house number straight after a village or a town (南湖街道832号)
+    # needs a larger area before it to be more than a guess.
+    small_area = levels & {Level.VILLAGE, Level.TOWN}
+    return bool(small_area) and numbered and len(levels & _ADMIN_LEVELS) >= 2
+
+
+def describe(parts: list[Part]) -> str:
+    names = [part.level.name.lower() for part in parts]
+    known = [p.level.name.lower() for p in parts if p.known]
+    text = "Chinese address with " + ", ".join(names)
+    if known:
+        text += "; known names: " + ", ".join(known)
+    return text
+
+
+class ChineseAddressRecognizer(Recognizer):
+    name = "cn_address"
+    types = ("ADDRESS",)
+
+    def find(self, view: SegmentView) -> Iterator[Candidate]:
+        folded = view.folded.text
+        simple = folded.translate(TRADITIONAL_TO_SIMPLIFIED)
+        if not _NUMBERED.search(simple):
+            return
+        text = AddressText.of(simple)
+        parser = LeftParser(text)
+        covered = 0
+        for anchor in _NUMBERED.finditer(simple):
+            if anchor.start() < covered or not _numbered_at(simple, anchor.start()):
+                continue
+            parts = self._parts_around(text, parser, anchor)
+            covered = parts[-1].end
+            if not locates_home(parts):
+                continue
+            start, end = parts[0].start, parts[-1].end
+            yield Candidate(
+                start,
+                end,
+                "ADDRESS",
+                "full",
+                folded[start:end],
+                self._confidence(simple, parts),
+                self.name,
+                describe(parts),
+                {"cn_address", *(part.level.name.lower() for part in parts)},
+            )
+
+    def _parts_around(
+        self, text: AddressText, parser: LeftParser, anchor: re.Match[str]
+    ) -> list[Part]:
+        suffix = anchor.group("suffix")
+        level = NUMBERED_SUFFIXES[suffix]
+        # 号 may follow a road (a house number) or a compound (a building),
+        # and only a building, unit, floor or room follows a bare compound
+        # name such as 世纪城.
+        below = Level.BUILDING if suffix == "号" else level
+        bare = suffix != "号" and level >= Level.BUILDING
+        _, left = parser.parse(anchor.start(), below, bare_compound=bare)
+        if suffix == "号":
+            level = _numbered_level(suffix, left[-1].level if left else None)
+        parts = [*left, Part(anchor.start(), anchor.end(), level)]
+        grow_right(text, parts)
+        return parts
+
+    @staticmethod
+    def _confidence(simple: str, parts: list[Part]) -> float:
+        """Score by the number of parts; context moves the score.
+
+        An address with no unit, room or 栋 building scores below the
+        reporting threshold unless personal context precedes it, because
+        shops, offices and sights have addresses of that shape too.
+        """
+        confidence = 0.55 + 0.06 * (len(parts) - 2)
+        if any(part.known for part in parts):
+            confidence += 0.05
+        start, end = parts[0].start, parts[-1].end
+        if PERSONAL.search(simple[max(0, start - 12) : start]):
+            confidence += 0.05
+        elif not any(_is_dwelling(simple, part) for part in parts):
+            confidence = min(confidence, _UNPROVEN_CONFIDENCE)
+        # Only the words in and right next to the address name its owner,
+        # because a sentence may mention a bank or a shop for other reasons.
+        nearby = simple[max(0, start - 8) : min(len(simple), end + 6)]
+        if BUSINESS.search(nearby):
+            confidence -= 0.3
+        return round(max(min(confidence, 0.97), 0.05), 2)
+
+
+RECOGNIZERS = [ChineseAddressRecognizer()]
