@@ -103,7 +103,7 @@ class Detector:
             masked_text = MaskedText(
                 segment.text,
                 [
-                    (c.start, c.end, mask_value(c.type, c.value))
+                    (c.start, c.end, mask_value(c.type, c.shown or c.value))
                     for c in kept
                     if c.value
                 ],
@@ -122,7 +122,7 @@ class Detector:
         masked_text: MaskedText,
     ) -> Finding:
         behaviour = self.policy.behaviour(interaction, segment, candidate)
-        masked = mask_value(candidate.type, candidate.value)
+        masked = mask_value(candidate.type, candidate.shown or candidate.value)
         start_ms, end_ms = _time_range(segment, candidate)
         return Finding(
             segment=segment.id,
@@ -131,7 +131,7 @@ class Detector:
             type=candidate.type,
             form=candidate.form,
             behaviour=behaviour,
-            severity=self.policy.severity(behaviour),
+            severity=self.policy.severity(behaviour, candidate),
             rule=candidate.rule,
             confidence=candidate.confidence,
             masked=masked,

@@ -9,9 +9,12 @@ from, so any transform can be chained and a match mapped back in one step.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 # Separators that people and input methods put inside a long number:
 # spaces of every width and every kind of dash fold to these two.
@@ -117,16 +120,32 @@ class DigitRun:
         """Return the mapped-text span from digit `first` to digit `last`."""
         return self.positions[first], self.positions[last] + 1
 
+    @cached_property
+    def _bounds(self) -> tuple[int, ...]:
+        """Digit index where each group starts, then the total digit count."""
+        return tuple(itertools.accumulate(self.groups, initial=0))
+
     def slice_groups(self, first: int, last: int) -> tuple[int, ...]:
         """Return the group lengths inside the digit-index slice [first, last)."""
+        bounds = self._bounds
+        group = bisect.bisect_right(bounds, first) - 1
         sizes = []
-        position = 0
-        for size in self.groups:
-            overlap = min(position + size, last) - max(position, first)
+        while group < len(self.groups) and bounds[group] < last:
+            overlap = min(bounds[group + 1], last) - max(bounds[group], first)
             if overlap > 0:
                 sizes.append(overlap)
-            position += size
+            group += 1
         return tuple(sizes)
+
+    def grouped_like_one_number(self, first: int, last: int) -> bool:
+        """Tell whether a slice is grouped the way people write one long number.
+
+        Long numbers are written in groups of three or more digits (4-4-4-4,
+        4-6-5, 6-8-4); only the last group may be shorter. Two-digit groups
+        such as "41 11 11 11 ..." are a list of small numbers, not a card.
+        """
+        groups = self.slice_groups(first, last)
+        return all(size >= 3 for size in groups[:-1])
 
     def group_slices(self, max_groups: int = 12) -> Iterator[tuple[int, int]]:
         """Yield digit-index slices that start and end on group boundaries.

@@ -25,11 +25,18 @@ class Policy:
 
     severities: Mapping[str, str] = field(default_factory=dict)
 
-    def severity(self, behaviour: str | None) -> str:
+    def severity(
+        self, behaviour: str | None, candidate: Candidate | None = None
+    ) -> str:
+        """Return the severity: the admin's override, then the rule's, then the default."""
         if behaviour is None:
             return "none"
         if behaviour in self.severities:
             return self.severities[behaviour]
+        if candidate is not None:
+            for tag in candidate.tags:
+                if tag.startswith("severity:"):
+                    return tag.split(":", 1)[1]
         return BEHAVIOURS[behaviour].severity
 
     def behaviour(
@@ -41,10 +48,18 @@ class Policy:
             return sorted(candidate.tags & set(BEHAVIOURS))[0]
         if candidate.form != "full" or candidate.type in NON_PERSONAL_TYPES:
             return None
+        if "no_case" in candidate.tags:
+            return None
         if candidate.type in SECRET_TYPES:
             return "credential_request"
         if interaction.channel == "document" or segment.attachment:
             return "document_exposure"
-        if segment.speaker == "agent" and candidate.type in HIGH_SENSITIVITY_TYPES:
+        if (
+            segment.speaker == "agent"
+            and candidate.type in HIGH_SENSITIVITY_TYPES
+            and segment.extra.get("public") is not False
+        ):
+            # An internal note is not said to anyone: the value stays in the
+            # record unmasked, which is what `unmasked_record` covers.
             return "agent_full_disclosure"
         return "unmasked_record"

@@ -12,6 +12,7 @@ from detectors.analyzers.base import Analyzer, Candidates
 def default_analyzers() -> list[Analyzer]:
     """Return every analyzer, in the order they must run."""
     from detectors.analyzers.answers import LastFourAnswerAnalyzer, SecretAnswerAnalyzer
+    from detectors.analyzers.lone_names import LoneNameAnalyzer
     from detectors.analyzers.private_channel import PrivateChannelAnalyzer
     from detectors.analyzers.repeated_request import RepeatedRequestAnalyzer
     from detectors.analyzers.split_numbers import SplitNumberAnalyzer
@@ -22,6 +23,7 @@ def default_analyzers() -> list[Analyzer]:
         LastFourAnswerAnalyzer(),
         PrivateChannelAnalyzer(),
         RepeatedRequestAnalyzer(),
+        LoneNameAnalyzer(),
     ]
 
 

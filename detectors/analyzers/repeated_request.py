@@ -7,10 +7,17 @@ phrase already said so.
 
 from __future__ import annotations
 
+import re
+
 from detectors.analyzers.base import Candidates, phrases_with
+from detectors.phrases.matcher import concept_pattern
 from detectors.recognizers.base import Candidate, SegmentView
 from detectors.types import Interaction
 
+# A request: a question, or a request verb or "again" word.
+_REQUEST = re.compile(
+    "[?？]|" + concept_pattern("ASK").pattern + "|" + concept_pattern("AGAIN").pattern
+)
 _IDENTIFIER_TYPES = frozenset(
     {
         "CN_RESIDENT_ID",
@@ -53,8 +60,10 @@ class RepeatedRequestAnalyzer:
 
     @staticmethod
     def _agent_between(interaction: Interaction, first: int, second: int) -> int | None:
+        """Return the last agent segment between two turns that asks for something."""
         for index in range(second - 1, first, -1):
-            if interaction.segments[index].speaker == "agent":
+            segment = interaction.segments[index]
+            if segment.speaker == "agent" and _REQUEST.search(segment.text.lower()):
                 return index
         return None
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from detectors.normalize import MappedText
+from detectors.phrases.items import item_spans
 from detectors.phrases.matcher import (
     Occurrence,
     best_span,
@@ -40,6 +41,8 @@ class PhraseRule:
     when they occur in the same clause. `secret` names the secret type a
     customer's answer would be (VERIFICATION_CODE, CARD_CVV or PASSWORD).
     `severity` overrides the behaviour's default severity when set.
+    `min_items`, when set, also requires that many different kinds of
+    sensitive item (`detectors.phrases.items`) in the same sentence.
     """
 
     name: str
@@ -52,6 +55,7 @@ class PhraseRule:
     severity: str | None = None
     window_zh: int = 14
     window_en: int = 48
+    min_items: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,14 @@ def match_rule(rule: PhraseRule, mapped: MappedText) -> PhraseMatch | None:
                 Occurrence(o.concept, o.start + sentence_start, o.end + sentence_start)
                 for o in chosen
             ]
+            if rule.min_items:
+                items = item_spans(sentence)
+                if len(items) < rule.min_items:
+                    continue
+                terms += [
+                    Occurrence("ITEM", a + sentence_start, b + sentence_start)
+                    for a, b in items.values()
+                ]
             start = min(o.start for o in terms)
             end = max(o.end for o in terms)
             if _cancelled(rule, text, start, end, terms):

@@ -15,6 +15,7 @@ RULES: tuple[PhraseRule, ...] = (
         none_of=("SELF_SERVICE",),
         secret="VERIFICATION_CODE",
         window_zh=24,
+        window_en=64,
         examples=(
             "您好，短信验证码麻烦念给我一下",
             "把刚收到的动态码发过来，我这边帮您操作",
@@ -38,6 +39,7 @@ RULES: tuple[PhraseRule, ...] = (
         none_of=("SELF_SERVICE",),
         secret="PASSWORD",
         window_zh=24,
+        window_en=64,
         examples=(
             "麻烦把您的登录密码告诉我，我帮您登进去看看",
             "取款密码是多少？",
@@ -59,6 +61,7 @@ RULES: tuple[PhraseRule, ...] = (
         none_of=("SELF_SERVICE",),
         secret="CARD_CVV",
         window_zh=24,
+        window_en=64,
         examples=(
             "请把卡背面的三位数字报一下",
             "信用卡安全码是多少",
@@ -146,6 +149,23 @@ RULES: tuple[PhraseRule, ...] = (
             "为了安全，不要发送完整的卡号",
             "Never share your full card number in chat.",
             "Your full name please?",
+        ),
+    ),
+    PhraseRule(
+        "ask_many_items",
+        "over_collection",
+        any_of=(("ASK",),),
+        min_items=3,
+        none_of=("SELF_SERVICE",),
+        window_zh=60,
+        window_en=120,
+        examples=(
+            "麻烦把身份证号、银行卡号、手机号和家庭住址一起发一下",
+            "Please send me your card number, expiry, and date of birth",
+        ),
+        counter_examples=(
+            "请提供一下手机号",
+            "Please confirm your phone number and email.",
         ),
     ),
     PhraseRule(

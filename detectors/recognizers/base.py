@@ -32,6 +32,9 @@ class Candidate:
     rule: str
     explanation: str = ""
     tags: set[str] = field(default_factory=set)
+    shown: str = ""
+    """The value as written (compact), masked for display when set; `value`
+    stays the canonical form that fingerprints compare."""
 
     def __repr__(self) -> str:
         # The value is personal data, so the repr leaves it out.
@@ -134,6 +137,18 @@ def keyword_pattern(words: Sequence[str]) -> re.Pattern[str]:
         else:
             parts.append(escaped)
     return re.compile("|".join(parts) or r"(?!x)x")
+
+
+def context_note(pattern: re.Pattern[str], text: str) -> str:
+    """Return "; context: w1, w2" naming the context words found in `text`."""
+    words = sorted({match.group().strip() for match in pattern.finditer(text)})
+    return f"; context: {', '.join(words)}" if words else ""
+
+
+def shown_digits(view: SegmentView, start: int, end: int) -> str:
+    """Return the digits (and a leading +) written in a span, for display."""
+    written = view.folded.text[start:end]
+    return "".join(c for c in written if c.isdigit() or (c == "+" and c == written[0]))
 
 
 class Recognizer(ABC):

@@ -19,6 +19,7 @@ from detectors.recognizers.base import (
     Candidate,
     Recognizer,
     SegmentView,
+    context_note,
     keyword_pattern,
 )
 
@@ -72,8 +73,12 @@ class ResidentIdRecognizer(Recognizer):
                 compact = run.digits[first:last]
                 if len(compact) not in (15, 18):
                     continue
+                if not run.grouped_like_one_number(first, last):
+                    continue
                 start, end = view.run_span(mapped, run, first, last)
-                has_context = bool(CONTEXT.search(view.context(start, end)))
+                context = view.context(start, end)
+                has_context = bool(CONTEXT.search(context))
+                seen = context_note(CONTEXT, context)
                 if is_resident_id(compact):
                     yield Candidate(
                         start,
@@ -84,7 +89,7 @@ class ResidentIdRecognizer(Recognizer):
                         0.97 if has_context else 0.9,
                         self.name,
                         "18-character number with a valid check character "
-                        "and birth date",
+                        "and birth date" + seen,
                     )
                 elif is_legacy_resident_id(compact) and has_context:
                     yield Candidate(
@@ -96,7 +101,7 @@ class ResidentIdRecognizer(Recognizer):
                         0.75,
                         f"{self.name}_legacy",
                         "15-digit legacy number with a birth date, "
-                        "next to an ID keyword",
+                        "next to an ID keyword" + seen,
                     )
 
 

@@ -21,7 +21,8 @@ _MASKED = re.compile(
     r"""
     (?<![0-9A-Za-z*])
     (?P<head>[0-9]{0,6})
-    (?P<mask>(?:[*xX×•●]\s?){3,})
+    [\ \-]?                        # "6228 **** **** 9092" puts a space here
+    (?P<mask>(?:[*xX×•●][\ \-]?){3,})
     (?P<tail>[0-9]{2,4}[Xx]?)
     (?![0-9A-Za-z*])
     """,
@@ -61,7 +62,7 @@ class MaskedValueRecognizer(Recognizer):
         text = view.folded.text
         for match in _MASKED.finditer(text):
             head, tail = match.group("head"), match.group("tail")
-            mask = re.sub(r"\s", "", match.group("mask"))
+            mask = re.sub(r"[\s\-]", "", match.group("mask"))
             length = len(head) + len(mask) + len(tail)
             if length < 7 or not (head or len(mask) >= 4):
                 continue

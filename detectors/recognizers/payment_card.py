@@ -17,6 +17,7 @@ from detectors.recognizers.base import (
     Candidate,
     Recognizer,
     SegmentView,
+    context_note,
     keyword_pattern,
 )
 
@@ -130,6 +131,8 @@ class PaymentCardRecognizer(Recognizer):
                 compact = run.digits[first:last]
                 if not compact.isdigit() or not 12 <= len(compact) <= 19:
                     continue
+                if not run.grouped_like_one_number(first, last):
+                    continue
                 start, end = view.run_span(mapped, run, first, last)
                 candidate = self._prove(view, compact, start, end)
                 if candidate is not None:
@@ -161,7 +164,8 @@ class PaymentCardRecognizer(Recognizer):
                 compact,
                 confidence,
                 self.name,
-                f"{len(compact)}-digit {brand} number that passes Luhn",
+                f"{len(compact)}-digit {brand} number that passes Luhn"
+                + context_note(CONTEXT, context),
             )
         if has_context and not negative and 15 <= len(compact) <= 19 and brand:
             return Candidate(
@@ -172,7 +176,8 @@ class PaymentCardRecognizer(Recognizer):
                 compact,
                 0.55,
                 f"{self.name}_context",
-                "card-shaped number next to a card keyword; fails Luhn",
+                "card-shaped number next to a card keyword, fails Luhn"
+                + context_note(CONTEXT, context),
             )
         return None
 

@@ -20,7 +20,9 @@ from detectors.recognizers.base import (
     Candidate,
     Recognizer,
     SegmentView,
+    context_note,
     keyword_pattern,
+    shown_digits,
 )
 
 CONTEXT = keyword_pattern(
@@ -105,7 +107,9 @@ class PhoneRecognizer(Recognizer):
                 start, end = view.run_span(mapped, run, first, last)
                 if start > 0 and view.folded.text[start - 1] == "+":
                     start -= 1
-                has_context = bool(CONTEXT.search(view.context(start, end, 10)))
+                context = view.context(start, end, 10)
+                has_context = bool(CONTEXT.search(context))
+                shown = shown_digits(view, start, end)
                 yield Candidate(
                     start,
                     end,
@@ -114,7 +118,9 @@ class PhoneRecognizer(Recognizer):
                     "+86" + match.group(1),
                     0.95 if has_context else 0.88,
                     "phone_cn_mobile",
-                    "Chinese mobile number",
+                    "Chinese mobile number, 1 then 3-9 then nine digits"
+                    + context_note(CONTEXT, context),
+                    shown=shown if len(shown) >= 11 else match.group(1),
                 )
                 break  # the longest slice of a run wins
 
@@ -142,7 +148,10 @@ class PhoneRecognizer(Recognizer):
             value = phonenumbers.format_number(
                 match.number, phonenumbers.PhoneNumberFormat.E164
             )
-            has_context = bool(CONTEXT.search(view.context(start, end, 10)))
+            context = view.context(start, end, 10)
+            has_context = bool(CONTEXT.search(context))
+            shown = shown_digits(view, start, end)
+            national = str(match.number.national_number)
             yield Candidate(
                 start,
                 end,
@@ -152,7 +161,9 @@ class PhoneRecognizer(Recognizer):
                 0.9 if has_context else 0.75,
                 "phone_number",
                 f"valid phone number for region "
-                f"{phonenumbers.region_code_for_number(match.number)}",
+                f"{phonenumbers.region_code_for_number(match.number)} (phonenumbers)"
+                + context_note(CONTEXT, context),
+                shown=shown if len(shown) >= len(national) else national,
             )
 
     def _is_service_line(self, view: SegmentView, candidate: Candidate) -> bool:
