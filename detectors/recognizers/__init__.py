@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
-__all__ = ["Candidate", "Recognizer", "SegmentView", "load_recognizers"]
+__all__ = ["Candidate", "Recognizer", "Rule", "SegmentView", "load_recognizers"]
 
 
 def load_recognizers() -> list[Recognizer]:

@@ -151,15 +151,34 @@ def shown_digits(view: SegmentView, start: int, end: int) -> str:
     return "".join(c for c in written if c.isdigit() or (c == "+" and c == written[0]))
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One identification rule of a recognizer, documented with examples.
+
+    `examples` are texts in which the detector must report `type` with
+    `form`; `counter_examples` are texts in which it must not. One test
+    runs the examples of every rule of every recognizer.
+    """
+
+    id: str
+    type: str
+    description: str
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+    form: str = "full"
+
+
 class Recognizer(ABC):
     """Finds one family of items in a segment.
 
-    Subclasses set `name` (the rule id reported with every finding) and
-    `types` (the entity types they can report), and implement `find`.
+    Subclasses set `name` (the rule id reported with every finding),
+    `types` (the entity types they can report) and `rules` (the rules they
+    apply, with examples), and implement `find`.
     """
 
     name: str = ""
     types: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
 
     @abstractmethod
     def find(self, view: SegmentView) -> Iterable[Candidate]:
