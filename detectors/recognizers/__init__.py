@@ -12,7 +12,14 @@ import pkgutil
 
 from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
-__all__ = ["Candidate", "Recognizer", "Rule", "SegmentView", "load_recognizers"]
+__all__ = [
+    "Candidate",
+    "Recognizer",
+    "Rule",
+    "SegmentView",
+    "catalogue",
+    "load_recognizers",
+]
 
 
 def load_recognizers() -> list[Recognizer]:
@@ -24,3 +31,25 @@ def load_recognizers() -> list[Recognizer]:
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         found.extend(getattr(module, "RECOGNIZERS", []))
     return found
+
+
+def catalogue() -> list[dict[str, str | int]]:
+    """List the rules of every recognizer, in load order, for display.
+
+    Each entry names the recognizer and the rule, the entity type and form
+    the rule reports, its description and how many examples and
+    counter-examples it carries.
+    """
+    return [
+        {
+            "recognizer": recognizer.name,
+            "rule": rule.id,
+            "type": rule.type,
+            "form": rule.form,
+            "description": rule.description,
+            "examples": len(rule.examples),
+            "counter_examples": len(rule.counter_examples),
+        }
+        for recognizer in load_recognizers()
+        for rule in recognizer.rules
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
 # Between a keyword and its value: up to 30 characters that are neither
 # digits, commas nor the end of a sentence ("是", ": ", " on the back is ").
@@ -64,9 +64,48 @@ _CARD_WORD = re.compile(
 _CARD_WORD_WINDOW = 30
 
 
+RULES = (
+    Rule(
+        "card_details.cvv_keyword",
+        "CARD_CVV",
+        "3 or 4 digits right after CVV, CVC, CVN or CSC",
+        examples=("CVV 382", "my cvc2 is 0714"),
+        counter_examples=("CVV 38", "CVV, phone 1234"),
+    ),
+    Rule(
+        "card_details.cvv_zh",
+        "CARD_CVV",
+        "3 or 4 digits after 安全码, 卡片验证码 or the back-of-card digits",
+        examples=("安全码：2046", "卡背面的三位数是 517"),
+        counter_examples=("请勿提供安全码", "安全码和卡号后四位1234"),
+    ),
+    Rule(
+        "card_details.security_code",
+        "CARD_CVV",
+        "3 or 4 digits after security code, only with a card word before it",
+        examples=("the security code on my card is 941",),
+        counter_examples=("security code 941", "短信里的security code是 941"),
+    ),
+    Rule(
+        "card_details.expiry_card_keyword",
+        "CARD_EXPIRY",
+        "month and year after valid thru, good thru or 卡片有效期",
+        examples=("卡片有效期 09/28", "valid thru 04/27"),
+    ),
+    Rule(
+        "card_details.expiry",
+        "CARD_EXPIRY",
+        "month and year after exp, expiry or 有效期, only with a card word before it",
+        examples=("my visa card exp 12/26", "信用卡有效期至 11/2029"),
+        counter_examples=("有效期 09/28", "coupon expires 12/26"),
+    ),
+)
+
+
 class CardDetailsRecognizer(Recognizer):
     name = "card_details"
     types = ("CARD_CVV", "CARD_EXPIRY")
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         yield from self._security_codes(view)

@@ -28,6 +28,7 @@ from importlib import resources
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -379,9 +380,81 @@ def describe(parts: list[Part]) -> str:
     return text
 
 
+RULES = (
+    Rule(
+        "cn_address.road_number",
+        "ADDRESS",
+        "a road with a house number, with the larger areas before it. Without "
+        "a flat, it needs personal context such as 收货 or 寄到",
+        examples=(
+            "收货地址：上海市长宁区仙霞路318号",
+            "寄到浙江省杭州市西湖区文三路168号",
+        ),
+        counter_examples=("地址改成广州市越秀区东风中路62号",),
+    ),
+    Rule(
+        "cn_address.road_flat",
+        "ADDRESS",
+        "a road and house number followed by a unit or a room",
+        examples=("我住在北京市朝阳区朝阳北路88号3单元1101室",),
+    ),
+    Rule(
+        "cn_address.compound_flat",
+        "ADDRESS",
+        "a compound with two of building, unit and room, its name with or "
+        "without a compound suffix",
+        examples=("我家住在桂香苑5栋1单元1201", "送到翠湖城7栋3单元1402"),
+    ),
+    Rule(
+        "cn_address.area_compound",
+        "ADDRESS",
+        "a city and district without 市 or 区 suffix before a compound and flat",
+        examples=("寄到杭州西湖区翠苑三区12栋2单元501室",),
+    ),
+    Rule(
+        "cn_address.village_number",
+        "ADDRESS",
+        "a village or town with a house number, below at least two "
+        "administrative areas",
+        examples=(
+            "收件地址 北京市朝阳区望京街道花家地村12号",
+            "快递寄到河北省保定市清苑区东闾乡南庄村38号",
+        ),
+    ),
+    Rule(
+        "cn_address.lane_alley",
+        "ADDRESS",
+        "numbered 段, 巷 and 弄 between a road and a house number",
+        examples=(
+            "寄到上海市浦东新区崂山路1276弄12号602室",
+            "寄到台北市大安區忠孝東路四段100巷5弄8號",
+        ),
+    ),
+    Rule(
+        "cn_address.traditional",
+        "ADDRESS",
+        "an address written in traditional characters",
+        examples=("收貨地址：廣東省深圳市南山區科技園路18號",),
+    ),
+    Rule(
+        "cn_address.not_a_home",
+        "ADDRESS",
+        "a bare city or district, a business address and 号 followed by 线 or "
+        "窗 locate no home",
+        examples=("酒店太贵了，这次寄到我家：上海市长宁区仙霞路318号2单元501室",),
+        counter_examples=(
+            "我住在北京市朝阳区",
+            "本店地址：上海市长宁区仙霞路318号",
+            "坐地铁2号线到人民广场",
+        ),
+    ),
+)
+
+
 class ChineseAddressRecognizer(Recognizer):
     name = "cn_address"
     types = ("ADDRESS",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         folded = view.folded.text

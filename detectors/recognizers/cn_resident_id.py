@@ -18,6 +18,7 @@ from stdnum.exceptions import ValidationError
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     context_note,
     keyword_pattern,
@@ -63,9 +64,56 @@ def is_legacy_resident_id(compact: str) -> bool:
     )
 
 
+RULES = (
+    Rule(
+        "cn_resident_id.check_digit",
+        "CN_RESIDENT_ID",
+        "18 digits whose last digit is the GB 11643 check character and whose "
+        "birth date exists, with or without a keyword",
+        examples=(
+            "我的身份证号是330106198704237089，麻烦核对",
+            "440304199308152209",
+            "Resident ID 210202197506116903, please update it",
+        ),
+        counter_examples=(
+            "身份证号330106198704234292",
+            "身份证号110108198802314174",
+        ),
+    ),
+    Rule(
+        "cn_resident_id.check_x",
+        "CN_RESIDENT_ID",
+        "17 digits and the check character X, in upper or lower case",
+        examples=("身份证 32058319680129103X", "证件号码：42011119910707088x"),
+        counter_examples=("身份证 32058319680129104X",),
+    ),
+    Rule(
+        "cn_resident_id.grouped",
+        "CN_RESIDENT_ID",
+        "an 18-character number split into region, birth date and sequence",
+        examples=("身份证号 510107 20010302 2242", "ID number: 370202-19850220-872X"),
+    ),
+    Rule(
+        "cn_resident_id.spoken",
+        "CN_RESIDENT_ID",
+        "an 18-character number read out digit by digit",
+        examples=("身份证号码三三零一零六一九八七零四二三七零八九",),
+    ),
+    Rule(
+        "cn_resident_id.legacy_15",
+        "CN_RESIDENT_ID",
+        "15 digits issued before 1999, with a 19YYMMDD birth date inside, "
+        "next to an ID keyword",
+        examples=("老身份证号130102760514327",),
+        counter_examples=("130102760514327", "身份证号130102761334327"),
+    ),
+)
+
+
 class ResidentIdRecognizer(Recognizer):
     name = "cn_resident_id"
     types = ("CN_RESIDENT_ID",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for mapped, run in view.digit_sources():

@@ -28,6 +28,7 @@ from stdnum.cn import uscc
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -118,9 +119,49 @@ def _has_personal_reading(code: str) -> bool:
     return code.isdigit() and luhn.is_valid(code) and card_brand(code) is not None
 
 
+RULES = (
+    Rule(
+        "company_code.keyword",
+        "COMPANY_CODE",
+        "18 characters with a valid GB 32100 check character next to a company "
+        "keyword (统一社会信用代码, 税号, business license)",
+        examples=(
+            "统一社会信用代码 91330106MA2B7K3D59",
+            "开票抬头写公司，税号91440300MA5FQ8LX2G",
+        ),
+        counter_examples=("统一社会信用代码 91330106MA2B7K3D58",),
+    ),
+    Rule(
+        "company_code.layout",
+        "COMPANY_CODE",
+        "without a keyword, a valid code must also have an entity type digit "
+        "of 1, 2, 3 or 9 and a province in its region code",
+        examples=("91310115550829634J", "12100000400019376G", "51330106MA2B7K3D5D"),
+        counter_examples=("91990106MA2B7K3D5A", "订单号91310115550829634J"),
+    ),
+    Rule(
+        "company_code.personal_reading",
+        "COMPANY_CODE",
+        "a valid resident ID that also passes the code check is a company code "
+        "only next to a company keyword and no ID keyword",
+        examples=("税号 320102198608058999",),
+        counter_examples=("320102198608058999", "身份证号 320102198608058999"),
+    ),
+    Rule(
+        "company_code.mistyped_id",
+        "COMPANY_CODE",
+        "17 digits and a check character next to an ID keyword alone are more "
+        "likely a mistyped resident ID",
+        examples=("公司信用代码 91310115550829634J",),
+        counter_examples=("身份证号91310115550829634J",),
+    ),
+)
+
+
 class CompanyCodeRecognizer(Recognizer):
     name = "company_code"
     types = ("COMPANY_CODE",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for match in _CODE.finditer(view.folded.text):

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -157,9 +158,76 @@ def _birth_date(match: re.Match[str], language: str | None) -> datetime.date | N
     return born
 
 
+RULES = (
+    Rule(
+        "date_of_birth.chinese",
+        "DATE_OF_BIRTH",
+        "a date written with 年, 月 and 日 or 号 after a birth keyword",
+        examples=("出生日期：1987年4月23日", "我生日是1993年8月15号"),
+        counter_examples=("出生日期 1987年2月30日",),
+    ),
+    Rule(
+        "date_of_birth.iso",
+        "DATE_OF_BIRTH",
+        "year, month and day separated by -, / or . after a birth keyword",
+        examples=("DOB 1968-01-29", "出生日期 1991/07/07"),
+        counter_examples=("出生日期 1987-02-30", "出生日期 1890-05-03"),
+    ),
+    Rule(
+        "date_of_birth.compact",
+        "DATE_OF_BIRTH",
+        "eight digits YYYYMMDD after a birth keyword",
+        examples=("birth date 19850220",),
+        counter_examples=("birth date 19851320",),
+    ),
+    Rule(
+        "date_of_birth.numeric",
+        "DATE_OF_BIRTH",
+        "day, month and year or month, day and year after a birth keyword",
+        examples=(
+            "date of birth: 03/05/1990",
+            "born on 23.04.1987",
+            "DOB: 4/23/1987",
+        ),
+        counter_examples=("DOB: 13/13/1987",),
+    ),
+    Rule(
+        "date_of_birth.month_name",
+        "DATE_OF_BIRTH",
+        "an English month name before or after the day",
+        examples=(
+            "my birthday is May 3, 1990",
+            "born 14 February 1979",
+            "d.o.b. 2nd of March 2001",
+        ),
+        counter_examples=("May 3, 1990",),
+    ),
+    Rule(
+        "date_of_birth.born_after",
+        "DATE_OF_BIRTH",
+        "a date followed by 出生, 生的 or born",
+        examples=("1975年6月11日出生的",),
+        counter_examples=("1975年6月11日下单的",),
+    ),
+    Rule(
+        "date_of_birth.other_date",
+        "DATE_OF_BIRTH",
+        "a date that belongs to an order, a delivery or an expiry is no birth "
+        "date, even after a birth keyword earlier in the text",
+        examples=("生日是1993年8月15号，订单昨天下的",),
+        counter_examples=(
+            "生日快乐！订单2023-05-01已发货",
+            "下单日期 2023-05-01",
+            "生日 2099-01-01",
+        ),
+    ),
+)
+
+
 class DateOfBirthRecognizer(Recognizer):
     name = "date_of_birth"
     types = ("DATE_OF_BIRTH",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for match in _DATE.finditer(view.folded.text):

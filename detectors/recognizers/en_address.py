@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -393,9 +394,80 @@ def _region(text: str, end: int, any_case: bool) -> tuple[int, list[str]]:
     return end, []
 
 
+RULES = (
+    Rule(
+        "en_address.us_state_zip",
+        "ADDRESS",
+        "house number, street name and suffix, town, US state and ZIP code",
+        examples=(
+            "please ship to 3308 Alder Way, Fairview, OR 97024",
+            "my address is 918 W Juniper Ave Apt 3C, Denver, CO 80204",
+        ),
+    ),
+    Rule(
+        "en_address.uk_postcode",
+        "ADDRESS",
+        "house number, street name and suffix, town and UK postcode",
+        examples=(
+            "send it to 27 Larkspur Close, Bristol BS7 9QT",
+            "Flat 4, 12 Harrow Road, London W2 5PH",
+        ),
+    ),
+    Rule(
+        "en_address.unit_before",
+        "ADDRESS",
+        "a flat, apartment or suite written before the house number",
+        examples=("Suite 210, 77 Harbor Blvd, Long Beach, CA 90802",),
+    ),
+    Rule(
+        "en_address.po_box",
+        "ADDRESS",
+        "a PO box, only with a state and ZIP code after it",
+        examples=("PO Box 8812, Austin, TX 78701",),
+        counter_examples=("PO Box 8812",),
+    ),
+    Rule(
+        "en_address.lower_case",
+        "ADDRESS",
+        "a street typed in lower case, only with a state and ZIP code after it",
+        examples=("ship to 6821 1st ave, seattle, wa 98115",),
+        counter_examples=("ship to 6821 1st ave",),
+    ),
+    Rule(
+        "en_address.weak_suffix",
+        "ADDRESS",
+        "a street ending in a suffix that is also a common noun (Green, Park), "
+        "only with a state and ZIP code or a postcode after it",
+        examples=("12 Orchard Green, Leeds LS6 2QX",),
+        counter_examples=("12 Orchard Green",),
+    ),
+    Rule(
+        "en_address.bare_street",
+        "ADDRESS",
+        "a street without town or postcode, only after words such as ship to "
+        "or I live at",
+        examples=("I live at 55 Cedar Court",),
+        counter_examples=(
+            "55 Cedar Court",
+            "3 Main concerns about the order",
+            "12 Court dates were missed",
+        ),
+    ),
+    Rule(
+        "en_address.business",
+        "ADDRESS",
+        "an address after words such as our office or headquarters belongs "
+        "to a business",
+        examples=("our office moved, so ship to 3308 Alder Way, Fairview, OR 97024",),
+        counter_examples=("our office at 500 Market Street, San Francisco, CA 94105",),
+    ),
+)
+
+
 class EnglishAddressRecognizer(Recognizer):
     name = "en_address"
     types = ("ADDRESS",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text

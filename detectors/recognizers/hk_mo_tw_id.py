@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -139,9 +140,58 @@ def is_taiwan_id(number: str) -> bool:
     return total % 10 == 0
 
 
+RULES = (
+    Rule(
+        "hk_mo_tw_id.hong_kong",
+        "HK_MO_TW_ID",
+        "Hong Kong number with its mod 11 check character in brackets, as "
+        "printed, with or without a keyword",
+        examples=("香港身份证 K731905(3)", "P208416(7)", "A380264(A)"),
+        counter_examples=("C615043(7)", "订单号K731905(3)"),
+    ),
+    Rule(
+        "hk_mo_tw_id.hong_kong_two_letters",
+        "HK_MO_TW_ID",
+        "Hong Kong number with two leading letters",
+        examples=("HKID XA4609171",),
+    ),
+    Rule(
+        "hk_mo_tw_id.hong_kong_unbracketed",
+        "HK_MO_TW_ID",
+        "Hong Kong number with the check character written straight after the "
+        "digits, only next to an ID keyword",
+        examples=("hkid C6150436", "身份证 Y563927A"),
+        counter_examples=("C6150436",),
+    ),
+    Rule(
+        "hk_mo_tw_id.taiwan",
+        "HK_MO_TW_ID",
+        "Taiwan number: a region letter, 1 or 2, eight digits with a valid check digit",
+        examples=("台湾身份证 A131696064", "F276903956"),
+        counter_examples=("H104389010",),
+    ),
+    Rule(
+        "hk_mo_tw_id.macau",
+        "HK_MO_TW_ID",
+        "Macau shape: 1, 5 or 7, six digits and a check digit in brackets",
+        examples=("澳门身份证 1382049(6)", "5215374(2)"),
+        counter_examples=("3215374(2)",),
+    ),
+    Rule(
+        "hk_mo_tw_id.macau_unbracketed",
+        "HK_MO_TW_ID",
+        "Macau shape written as eight digits, only after a Macau keyword and "
+        "an ID keyword",
+        examples=("澳门身份证号 72153741",),
+        counter_examples=("72153741", "身份证号 72153741"),
+    ),
+)
+
+
 class HkMoTwIdRecognizer(Recognizer):
     name = "hk_mo_tw_id"
     types = ("HK_MO_TW_ID",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text

@@ -25,6 +25,7 @@ from stdnum import iban, luhn
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -138,9 +139,76 @@ def _is_claimed_elsewhere(digits: str) -> bool:
     return is_resident_id(digits) or bool(_CN_MOBILE.fullmatch(digits))
 
 
+RULES = (
+    Rule(
+        "bank_account.iban",
+        "BANK_ACCOUNT",
+        "IBAN written compact, with valid mod 97 check digits, the country's "
+        "BBAN layout and its national check",
+        examples=(
+            "IBAN DE02500105176112762358",
+            "NL92RABO0340599349",
+            "我的账户 AT771904356094599330",
+        ),
+        counter_examples=("IBAN DE40500105175076637745",),
+    ),
+    Rule(
+        "bank_account.iban_grouped",
+        "BANK_ACCOUNT",
+        "IBAN in groups of four separated by spaces or hyphens",
+        examples=(
+            "please wire it to GB66 BARC 2020 1516 7896 22",
+            "CH71-0076-2244-1071-6823-8",
+        ),
+    ),
+    Rule(
+        "bank_account.iban_lower_case",
+        "BANK_ACCOUNT",
+        "IBAN in lower case, only right after an IBAN keyword",
+        examples=("iban fr60 3000 6000 0148 7379 2249 389",),
+        counter_examples=("de02500105176112762358",),
+    ),
+    Rule(
+        "bank_account.iban_national_check",
+        "BANK_ACCOUNT",
+        "IBAN whose check digits and layout are valid but whose national check "
+        "fails, as for a bank code missing from python-stdnum's list",
+        examples=("IBAN BE14527636192222", "IBAN ES8600491500056792858708"),
+    ),
+    Rule(
+        "bank_account.cn_account_bank_word",
+        "BANK_ACCOUNT",
+        "8 to 25 digits after an account keyword with a bank word before it",
+        examples=("对公账户：31050161393600001234", "转账到账号 103456789012"),
+        counter_examples=("账号 0019438",),
+    ),
+    Rule(
+        "bank_account.cn_account",
+        "BANK_ACCOUNT",
+        "12 to 25 digits right after an account keyword that does not name a "
+        "login, shop or messenger account",
+        examples=("账号 20458813762905",),
+        counter_examples=("游戏账号 20458813762905", "会员账号 20458813762905"),
+    ),
+    Rule(
+        "bank_account.claimed_elsewhere",
+        "BANK_ACCOUNT",
+        "a card number, resident ID or mobile number after an account keyword "
+        "is left to its own recognizer",
+        examples=("收款账号 31050161393600001234",),
+        counter_examples=(
+            "收款账号 6217299124916663",
+            "账号 330106198704237089",
+            "账号13812345678",
+        ),
+    ),
+)
+
+
 class BankAccountRecognizer(Recognizer):
     name = "bank_account"
     types = ("BANK_ACCOUNT",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         yield from self._ibans(view)

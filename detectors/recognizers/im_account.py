@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
 # Between the messenger word and the id: "号", "是", "is", a colon, spaces.
 _JOINER = r"\s*(?:(?:号码?|號碼?|id|ID|账号|帳號|是|为|為|is\b|:|：|-)\s*){0,3}"
@@ -148,9 +148,61 @@ def _handles(text: str) -> Iterator[_Found]:
         )
 
 
+RULES = (
+    Rule(
+        "im_account.qq",
+        "IM_ACCOUNT",
+        "5 to 11 digits, not starting with 0, after QQ or 扣扣",
+        examples=("我的QQ号是 284910375", "qq 50391827", "扣扣：50391827"),
+        counter_examples=("QQ群 284910375", "QQ 0123456", "qq 50391827@qq.com"),
+    ),
+    Rule(
+        "im_account.wechat",
+        "IM_ACCOUNT",
+        "a WeChat id (a letter, then 5 to 19 letters, digits, _ or -) after "
+        "微信, vx, wx or WeChat",
+        examples=(
+            "加我微信 lin_yue_1988",
+            "vx: chenhao-2024",
+            "WeChat ID: zq_receipts",
+        ),
+        counter_examples=("微信支付 wx20240501", "加我微信 please", "微信 13812345678"),
+    ),
+    Rule(
+        "im_account.wechat_letters",
+        "IM_ACCOUNT",
+        "a WeChat id of letters alone, only after a colon, 号, 是 or id",
+        examples=("微信号 wangleix",),
+        counter_examples=("加我微信 wangleix",),
+    ),
+    Rule(
+        "im_account.telegram",
+        "IM_ACCOUNT",
+        "a Telegram @handle, or a handle after telegram, tg or 电报 and a separator",
+        examples=("telegram @lin_yue88", "tg: morris_k"),
+        counter_examples=("tg me later",),
+    ),
+    Rule(
+        "im_account.line",
+        "IM_ACCOUNT",
+        "a Line @handle, or a handle after line and a separator",
+        examples=("line: kmorris", "Line id @yue_lin"),
+        counter_examples=("send it to line@example.com", "line kmorris"),
+    ),
+    Rule(
+        "im_account.whatsapp",
+        "IM_ACCOUNT",
+        "a WhatsApp @handle, because a WhatsApp number stays a phone number",
+        examples=("WhatsApp @kmorris",),
+        counter_examples=("WhatsApp +44 7911 234567", "whatsapp: kmorris"),
+    ),
+)
+
+
 class MessengerAccountRecognizer(Recognizer):
     name = "im_account"
     types = ("IM_ACCOUNT",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text

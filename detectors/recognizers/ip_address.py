@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -112,9 +113,68 @@ def _is_personal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
     return address.compressed not in _PUBLIC_RESOLVERS
 
 
+RULES = (
+    Rule(
+        "ip_address.ipv4",
+        "IP_ADDRESS",
+        "a public IPv4 address, with or without an IP keyword",
+        examples=(
+            "我家宽带IP是 116.228.41.9",
+            "登录地址显示 203.119.27.64，不是我",
+            "login from 81.2.69.160 yesterday",
+        ),
+        counter_examples=("256.1.2.3",),
+    ),
+    Rule(
+        "ip_address.ipv4_single_digits",
+        "IP_ADDRESS",
+        "four single-digit parts are an address only after an IP keyword",
+        examples=("ip 5.6.7.8",),
+        counter_examples=("5.6.7.8",),
+    ),
+    Rule(
+        "ip_address.ipv6",
+        "IP_ADDRESS",
+        "a globally routable unicast IPv6 address (2000::/3)",
+        examples=("my ipv6 is 2408:8207:1a2b:3c4d::17", "2a01:4f8:c17:9d0e::2"),
+        counter_examples=("dead::beef", "fe80::1"),
+    ),
+    Rule(
+        "ip_address.not_public",
+        "IP_ADDRESS",
+        "private, shared, loopback, link-local, reserved and documentation "
+        "addresses point at no customer",
+        examples=("内网是 192.168.1.20，外网 116.228.41.9",),
+        counter_examples=(
+            "ip 192.168.1.20",
+            "内网 172.16.8.44",
+            "10.0.3.7",
+            "100.64.2.9",
+            "203.0.113.9",
+            "2001:db8::7",
+        ),
+    ),
+    Rule(
+        "ip_address.public_resolver",
+        "IP_ADDRESS",
+        "well-known public DNS resolvers are company servers",
+        examples=("DNS是8.8.8.8，出口IP 116.228.41.9",),
+        counter_examples=("DNS改成 8.8.8.8 了", "114.114.114.114"),
+    ),
+    Rule(
+        "ip_address.version_or_amount",
+        "IP_ADDRESS",
+        "dotted numbers after a version, firmware or amount keyword are not addresses",
+        examples=("app版本是 3.2.1.0，我这边的IP地址是 116.228.41.9",),
+        counter_examples=("版本 3.12.104.8", "firmware 10.4.22.130"),
+    ),
+)
+
+
 class IpAddressRecognizer(Recognizer):
     name = "ip_address"
     types = ("IP_ADDRESS",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         yield from self._ipv4(view)

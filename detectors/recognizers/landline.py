@@ -28,6 +28,7 @@ from phonenumbers import PhoneNumberType
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -87,9 +88,41 @@ def parse_landline(number: str) -> phonenumbers.PhoneNumber | None:
     return parsed
 
 
+RULES = (
+    Rule(
+        "landline.extension",
+        "PHONE_NUMBER",
+        "a Chinese landline with an extension after 转, 分机, ext or x",
+        examples=("办公室座机0571-87654321转808", "座机 (0755)26543210 分机 12"),
+    ),
+    Rule(
+        "landline.extension_hyphen",
+        "PHONE_NUMBER",
+        "a Chinese landline with an extension after a second hyphen",
+        examples=("0571-87654321-808",),
+        counter_examples=("订单号 0571-87654321-808",),
+    ),
+    Rule(
+        "landline.label",
+        "PHONE_NUMBER",
+        "a Chinese landline glued to a Latin label such as TEL",
+        examples=("TEL010-62345678",),
+        counter_examples=("SF0106234567890",),
+    ),
+    Rule(
+        "landline.hotline",
+        "PHONE_NUMBER",
+        "a landline after a hotline keyword belongs to the company",
+        examples=("家里电话0571-87654321转808",),
+        counter_examples=("客服热线0571-87654321转808", "热线 0571-87654321转808"),
+    ),
+)
+
+
 class LandlineRecognizer(Recognizer):
     name = "landline"
     types = ("PHONE_NUMBER",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text

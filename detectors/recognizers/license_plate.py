@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -78,9 +79,47 @@ _FOREIGN = re.compile(
 _MIN_ORDINARY_DIGITS = 3
 
 
+RULES = (
+    Rule(
+        "license_plate.chinese_ordinary",
+        "LICENSE_PLATE",
+        "province, city letter and five letters or digits, at least three of "
+        "them digits",
+        examples=("京A8K3N2", "车牌号 粤B 7F39Q"),
+        counter_examples=("苏EABCDE", "订单号粤B12345", "型号京A12345"),
+    ),
+    Rule(
+        "license_plate.chinese_new_energy_small",
+        "LICENSE_PLATE",
+        "new-energy plate of a small vehicle: a class letter, a letter or digit "
+        "and four digits",
+        examples=("粤B·D12345", "我的车是沪C D54321"),
+    ),
+    Rule(
+        "license_plate.chinese_new_energy_large",
+        "LICENSE_PLATE",
+        "new-energy plate of a large vehicle: five digits, then D or F",
+        examples=("川A12345F",),
+    ),
+    Rule(
+        "license_plate.foreign",
+        "LICENSE_PLATE",
+        "four to eight letters and digits, in one or two groups, right after a "
+        "plate keyword",
+        examples=(
+            "plate number 7KXM204",
+            "my licence plate is AB12 CDE",
+            "reg ABC-1234",
+        ),
+        counter_examples=("7KXM204", "plate number 1234567"),
+    ),
+)
+
+
 class LicensePlateRecognizer(Recognizer):
     name = "license_plate"
     types = ("LICENSE_PLATE",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         taken: list[tuple[int, int]] = []

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -38,6 +39,9 @@ _TAIL = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 PHONE_CONTEXT = keyword_pattern(["手机", "电话", "phone", "mobile", "号码"])
+# Characters before a tail's cue searched for a phone keyword: enough for
+# "phone number ending 1234".
+_TAIL_CONTEXT_WINDOW = 16
 ID_CONTEXT = keyword_pattern(["身份证", "证件", "id card", "id number"])
 
 
@@ -54,9 +58,59 @@ def _masked_type(
     return "BANK_CARD"
 
 
+RULES = (
+    Rule(
+        "masked_value.card",
+        "BANK_CARD",
+        "card number with its middle replaced by *, x or dots",
+        examples=(
+            "卡号6222********1234",
+            "卡号 6228 **** **** 9092",
+            "card xxxx xxxx xxxx 4521",
+        ),
+        counter_examples=("卡号6222**1234",),
+        form="masked",
+    ),
+    Rule(
+        "masked_value.phone",
+        "PHONE_NUMBER",
+        "eleven characters starting with 1, or a masked value next to a phone keyword",
+        examples=("手机138****5678", "phone 0755-****-6789"),
+        form="masked",
+    ),
+    Rule(
+        "masked_value.resident_id",
+        "CN_RESIDENT_ID",
+        "15 or 18 characters with an ID keyword or a six-digit region code shown",
+        examples=("身份证110105********2317", "身份证号 3301**********7089"),
+        form="masked",
+    ),
+    Rule(
+        "masked_value.card_tail",
+        "BANK_CARD",
+        "the last four digits after 尾号, 后四位, ending in or last four",
+        examples=(
+            "卡尾号8866",
+            "card ending in 4402",
+            "the last four digits are 7731",
+        ),
+        counter_examples=("尾号123",),
+        form="partial",
+    ),
+    Rule(
+        "masked_value.phone_tail",
+        "PHONE_NUMBER",
+        "the last four digits next to a phone keyword",
+        examples=("手机尾号 5678", "my phone number ending 2291"),
+        form="partial",
+    ),
+)
+
+
 class MaskedValueRecognizer(Recognizer):
     name = "masked_value"
     types = ("BANK_CARD", "PHONE_NUMBER", "CN_RESIDENT_ID")
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text
@@ -80,7 +134,7 @@ class MaskedValueRecognizer(Recognizer):
             )
         for match in _TAIL.finditer(text):
             start, end = match.start("tail"), match.end("tail")
-            before = view.before(match.start(), 12)
+            before = view.before(match.start(), _TAIL_CONTEXT_WINDOW)
             entity = "PHONE_NUMBER" if PHONE_CONTEXT.search(before) else "BANK_CARD"
             yield Candidate(
                 start,

@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -66,7 +68,8 @@ NEGATIVE_CONTEXT = keyword_pattern(
     ]
 )
 
-# Chinese passport series, as printed on the data page.
+# Chinese passport series, as printed on the data page. `_SERIES` describes
+# each group.
 _CHINESE = re.compile(
     r"""
     (?<![0-9A-Za-z])
@@ -80,13 +83,52 @@ _CHINESE = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-# Confidence with a passport keyword, without one (None: the keyword is
-# required), and what the shape is, for each series of `_CHINESE`.
-_SERIES: dict[str, tuple[float, float | None, str]] = {
-    "ordinary": (0.95, 0.75, "Chinese ordinary passport shape (E or G, 8 digits)"),
-    "series": (0.95, 0.6, "Chinese ordinary passport shape (E, a letter, 7 digits)"),
-    "official": (0.9, None, "Chinese public affairs, service or diplomatic passport"),
-    "legacy": (0.9, None, "Chinese passport number of a pre-2006 booklet"),
+
+
+@dataclass(frozen=True)
+class Series:
+    """A Chinese passport series: confidences, description and examples.
+
+    `without_keyword` is None when the series needs a passport keyword.
+    """
+
+    with_keyword: float
+    without_keyword: float | None
+    description: str
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+
+
+# The series of `_CHINESE`, by group name.
+_SERIES: dict[str, Series] = {
+    "ordinary": Series(
+        0.95,
+        0.75,
+        "Chinese ordinary passport shape (E or G, 8 digits)",
+        examples=("护照号E83920175，下个月出国", "G62048391", "护照g62048391"),
+        counter_examples=("g62048391", "订单号E83920175"),
+    ),
+    "series": Series(
+        0.95,
+        0.6,
+        "Chinese ordinary passport shape (E, a letter, 7 digits)",
+        examples=("我的护照是EH4027593", "EH4027593"),
+        counter_examples=("EI4027593", "型号EH4027593"),
+    ),
+    "official": Series(
+        0.9,
+        None,
+        "Chinese public affairs, service or diplomatic passport",
+        examples=("公务护照SE2910476", "外交护照号D8302615", "P5028164是我的护照"),
+        counter_examples=("S5028164",),
+    ),
+    "legacy": Series(
+        0.9,
+        None,
+        "Chinese passport number of a pre-2006 booklet",
+        examples=("护照号码150382746",),
+        counter_examples=("150382746",),
+    ),
 }
 # Any other country: six to nine letters and digits, at least four of them
 # digits (US and UK numbers are nine digits, many countries use two letters
@@ -117,9 +159,45 @@ def _looks_like_date(digits: str) -> bool:
     return True
 
 
+RULES = (
+    *(
+        Rule(
+            f"passport.chinese_{name}",
+            "PASSPORT",
+            series.description
+            + (
+                ", alone in upper case or next to a passport keyword"
+                if series.without_keyword is not None
+                else ", next to a passport keyword"
+            ),
+            series.examples,
+            series.counter_examples,
+        )
+        for name, series in _SERIES.items()
+    ),
+    Rule(
+        "passport.foreign",
+        "PASSPORT",
+        "any other country's number: 6 to 9 letters and digits, at least four "
+        "of them digits, next to a passport keyword",
+        examples=(
+            "passport number 529184063",
+            "My passport: C7RK20P31, issued in Germany",
+            "the passport X7730419 expires soon",
+        ),
+        counter_examples=(
+            "529184063",
+            "passport expiry 20310512",
+            "passport photo, order ABC12345",
+        ),
+    ),
+)
+
+
 class PassportRecognizer(Recognizer):
     name = "passport"
     types = ("PASSPORT",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         taken: list[tuple[int, int]] = []
@@ -139,13 +217,13 @@ class PassportRecognizer(Recognizer):
         start, end = match.span()
         if NEGATIVE_CONTEXT.search(view.before(start, _NEGATIVE_BEFORE)):
             return None
-        series = match.lastgroup or ""
-        with_keyword, without_keyword, description = _SERIES[series]
+        series = _SERIES[match.lastgroup or ""]
+        description = series.description
         if self._has_context(view, start, end):
-            confidence = with_keyword
+            confidence = series.with_keyword
             description += ", next to a passport keyword"
-        elif without_keyword is not None and match.group().isupper():
-            confidence = without_keyword
+        elif series.without_keyword is not None and match.group().isupper():
+            confidence = series.without_keyword
         else:
             return None
         return Candidate(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 from detectors.recognizers.en_address import find_street_addresses
 
 # Common single-character surnames, simplified then traditional forms.
@@ -335,9 +335,56 @@ def _english_name_span(match: re.Match[str]) -> tuple[int, int] | None:
     return offset + words[0].start(), offset + words[-1].end()
 
 
+RULES = (
+    Rule(
+        "person_name.chinese_cue",
+        "PERSON_NAME",
+        "a common surname and one or two given-name characters after a cue "
+        "such as 收件人, 户名 or 我叫, ended by punctuation or a data word",
+        examples=("收件人：刘芳，电话13812345678", "户名张伟先生", "我叫陈晓明"),
+        counter_examples=("收件人信息不全", "姓名关联的交易"),
+    ),
+    Rule(
+        "person_name.chinese_compound_surname",
+        "PERSON_NAME",
+        "a compound surname such as 欧阳 and one or two given-name characters",
+        examples=("开户名是欧阳思远",),
+    ),
+    Rule(
+        "person_name.english_cue",
+        "PERSON_NAME",
+        "two or three title-case words after my name is, name:, recipient or "
+        "cardholder",
+        examples=(
+            "My name is Nadia Brooks and my card was charged twice",
+            "Name: Mark J. Olsen",
+            "recipient: Dana O'Brien-Walsh",
+        ),
+        counter_examples=("my name is not provided", "Name: Customer Support"),
+    ),
+    Rule(
+        "person_name.signature",
+        "PERSON_NAME",
+        "a name signing off a message that contains contact details",
+        examples=("call me on 202-555-0178. Thanks, Nadia Brooks",),
+        counter_examples=(
+            "Thanks, Nadia Brooks",
+            "call me on 202-555-0178. Thanks, Team",
+        ),
+    ),
+    Rule(
+        "person_name.addressee",
+        "PERSON_NAME",
+        "a name followed by a comma and a street address",
+        examples=("send it to Owen Castillo, 3308 Alder Way, Fairview, OR 97024",),
+    ),
+)
+
+
 class PersonNameRecognizer(Recognizer):
     name = "person_name"
     types = ("PERSON_NAME",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.folded.text

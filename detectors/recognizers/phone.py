@@ -19,6 +19,7 @@ from detectors.normalize import DigitRun
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     context_note,
     keyword_pattern,
@@ -47,11 +48,17 @@ HOTLINE_CONTEXT = keyword_pattern(
     ["客服热线", "热线", "客服电话", "服务热线", "hotline", "customer service", "toll"]
 )
 _CN_MOBILE = re.compile(r"(?:86|0086)?(1[3-9][0-9]{9})")
-# How people group the eleven digits of a Chinese mobile number. A US
-# number such as 1-800-555-0199 also has eleven digits, grouped 1-3-3-4.
-_CN_MOBILE_GROUPINGS = frozenset(
-    {(11,), (3, 4, 4), (3, 8), (7, 4), (4, 3, 4), (3, 3, 5)}
-)
+# Groupings that people write the eleven digits of a Chinese mobile number
+# in, each with examples. A US number such as 1-800-555-0199 also has eleven
+# digits, grouped 1-3-3-4.
+_CN_MOBILE_GROUPINGS: dict[tuple[int, ...], tuple[str, ...]] = {
+    (11,): ("我换号了，新号码15987654321", "19912340987"),
+    (3, 4, 4): ("138 1234 5678", "电话138-1234-5678"),
+    (3, 8): ("138 12345678",),
+    (7, 4): ("1381234 5678",),
+    (4, 3, 4): ("1381 234 5678",),
+    (3, 3, 5): ("138 123 45678",),
+}
 _SERVICE_TYPES = {
     PhoneNumberType.TOLL_FREE,
     PhoneNumberType.PREMIUM_RATE,
@@ -81,9 +88,133 @@ def regions_for(language: str | None) -> tuple[str, ...]:
     return ("CN", "US", "GB")
 
 
+def _region_rule(
+    region: str, examples: tuple[str, ...], counter_examples: tuple[str, ...] = ()
+) -> Rule:
+    return Rule(
+        f"phone.region_{region.lower()}",
+        "PHONE_NUMBER",
+        f"number that phonenumbers accepts as valid for region {region}",
+        examples,
+        counter_examples,
+    )
+
+
+# Numbers of other regions, written with the country code, or in national
+# form for the regions tried by default.
+_REGION_RULES = (
+    _region_rule(
+        "US",
+        ("call me at 1-415-555-0132", "+1 415 555 0132"),
+        counter_examples=("call me at 555-0132",),
+    ),
+    _region_rule("CA", ("+1 604 555 0147",)),
+    _region_rule(
+        "GB",
+        ("my UK mobile is +44 7911 234567", "+44 20 7946 0958"),
+        counter_examples=("+44 20 7946 095",),
+    ),
+    _region_rule(
+        "HK",
+        ("香港手机 +852 9123 4567", "+852 2123 4567"),
+        counter_examples=("+852 9123 456",),
+    ),
+    _region_rule("MO", ("澳门 +853 6612 3456",)),
+    _region_rule("TW", ("台湾 +886 912 345 678", "+886 2 2345 6789")),
+    _region_rule("SG", ("+65 9123 4567",), counter_examples=("+65 1234 5678",)),
+    _region_rule("JP", ("+81 90-1234-5678",), counter_examples=("+81 90-1234-567",)),
+    _region_rule("KR", ("+82 10-2345-6789",)),
+    _region_rule("AU", ("+61 412 345 678",)),
+    _region_rule("DE", ("+49 1512 3456789",)),
+    _region_rule("FR", ("+33 6 12 34 56 78",)),
+    _region_rule("IN", ("+91 98765 43210",)),
+)
+
+_OTHER_RULES = (
+    Rule(
+        "phone.cn_mobile",
+        "PHONE_NUMBER",
+        "Chinese mobile number by shape: 1, then 3 to 9, then nine digits, "
+        "in any number range, listed by phonenumbers or not",
+        examples=("手机13812345678，随时联系", "你打这个17766554433吧"),
+        counter_examples=("13812345678901",),
+    ),
+    Rule(
+        "phone.cn_mobile_country_code",
+        "PHONE_NUMBER",
+        "Chinese mobile number after +86, 0086 or a glued 86",
+        examples=("+86 138 1234 5678", "008613812345678", "手机 +86-159-8765-4321"),
+    ),
+    Rule(
+        "phone.spoken_chinese",
+        "PHONE_NUMBER",
+        "number read out in Chinese digits, 幺 for one included",
+        examples=("号码是幺三八幺二三四五六七八",),
+    ),
+    Rule(
+        "phone.spoken_english",
+        "PHONE_NUMBER",
+        "number read out in English digit words",
+        examples=(
+            "my number is one three eight one two three four five six seven eight",
+        ),
+    ),
+    Rule(
+        "phone.cn_landline",
+        "PHONE_NUMBER",
+        "Chinese landline with its area code, found by phonenumbers' matcher",
+        examples=("办公室电话010-62345678", "(021)52345678"),
+    ),
+    Rule(
+        "phone.cn_service_number",
+        "PHONE_NUMBER",
+        "400 and 800 numbers and 95xxx or 96xxx short codes are company "
+        "service lines, not personal data",
+        examples=("热线4008201234打不通，请回我手机13912345678",),
+        counter_examples=("4008201234", "服务号码8008301234", "打95533转人工"),
+    ),
+    Rule(
+        "phone.toll_free",
+        "PHONE_NUMBER",
+        "numbers that phonenumbers types as toll-free, premium, shared-cost, "
+        "UAN or voicemail in any region tried are service lines",
+        examples=("call 1-888-555-0123 or my cell 202-555-0178",),
+        counter_examples=("call 1-800-555-0199 for help", "call 1-888-555-0123"),
+    ),
+    Rule(
+        "phone.hotline_keyword",
+        "PHONE_NUMBER",
+        "a number right after a hotline or customer-service keyword belongs "
+        "to the company",
+        examples=("客服说会打我电话 021-52345678",),
+        counter_examples=("客服电话 021-52345678", "热线电话13812345678"),
+    ),
+)
+
+
+def _grouping_rules() -> tuple[Rule, ...]:
+    """Describe each grouping of `_CN_MOBILE_GROUPINGS` as a rule."""
+    rules = []
+    for grouping, examples in _CN_MOBILE_GROUPINGS.items():
+        sizes = [str(size) for size in grouping]
+        rules.append(
+            Rule(
+                "phone.cn_mobile_" + "_".join(sizes),
+                "PHONE_NUMBER",
+                "Chinese mobile number grouped " + "-".join(sizes),
+                examples,
+            )
+        )
+    return tuple(rules)
+
+
+RULES = (*_grouping_rules(), *_REGION_RULES, *_OTHER_RULES)
+
+
 class PhoneRecognizer(Recognizer):
     name = "phone"
     types = ("PHONE_NUMBER",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         found: list[Candidate] = []

@@ -19,13 +19,13 @@ class RiskyPhraseRecognizer(Recognizer):
     types = ("RISKY_PHRASE",)
 
     def __init__(self, rules: tuple[PhraseRule, ...] = RULES) -> None:
-        self.rules = rules
+        self.phrase_rules = rules
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         if view.segment.speaker != "agent":
             return
         mapped = MappedText.identity(view.lowered)
-        for rule in self.rules:
+        for rule in self.phrase_rules:
             match = match_rule(rule, mapped)
             if match is None:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
 _IS = r"\s*(?:是|为|:|：|=|is|was|are)?\s*"
 _SECRET = re.compile(
@@ -21,7 +21,13 @@ _SECRET = re.compile(
       {_IS}(?P<otp>[0-9]{{4,8}})(?![0-9])
     |
       (?P<password_cue>密码|口令|pin码|password|pin)
-      {_IS}(?P<password>(?=[^\s,，。.!！?？]*[0-9A-Za-z])[^\s,，。!！?？]{{4,32}})
+      {_IS}
+      (?P<password>
+        (?![:：=])                          # the cue's separator is not in it
+        (?=[^\s,，。.!！?？]*[0-9A-Za-z])
+        # "!" and "?" end a sentence unless a letter or digit follows.
+        (?:[^\s,，。!！?？]|[!?](?=[0-9A-Za-z])){{4,32}}
+      )
     )
     """,
     re.VERBOSE | re.IGNORECASE,
@@ -34,9 +40,42 @@ _NOT_A_PASSWORD = re.compile(
 )
 
 
+RULES = (
+    Rule(
+        "secret_value.code_zh",
+        "VERIFICATION_CODE",
+        "4 to 8 digits after 验证码, 校验码, 动态码 or 短信码",
+        examples=("验证码是482913", "动态码：5520"),
+        counter_examples=("验证码12", "验证码已发送，请勿泄露"),
+    ),
+    Rule(
+        "secret_value.code_en",
+        "VERIFICATION_CODE",
+        "4 to 8 digits after verification code, one-time code, OTP or the code",
+        examples=("verification code is 938271", "OTP 66120", "the code was 402017"),
+        counter_examples=("the code expires in 10 minutes",),
+    ),
+    Rule(
+        "secret_value.password_zh",
+        "PASSWORD",
+        "4 to 32 characters with a letter or digit after 密码, 口令 or PIN码",
+        examples=("密码是abc12345", "登录密码：Hx9!mq27"),
+        counter_examples=("密码是多少", "密码错误"),
+    ),
+    Rule(
+        "secret_value.password_en",
+        "PASSWORD",
+        "4 to 32 characters with a letter or digit after password or PIN",
+        examples=("my password is tulip2024", "PIN 8826", "password: Tr0ub4dor?x1 ok"),
+        counter_examples=("password is wrong", "my password is too long"),
+    ),
+)
+
+
 class SecretValueRecognizer(Recognizer):
     name = "secret_value"
     types = ("VERIFICATION_CODE", "PASSWORD")
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for match in _SECRET.finditer(view.folded.text):

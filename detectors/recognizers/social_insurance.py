@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -63,9 +64,37 @@ _NUMBER = re.compile(
 _MIN_DIGITS = 6
 
 
+RULES = (
+    Rule(
+        "social_insurance.card_serial",
+        "SOCIAL_INSURANCE_NUMBER",
+        "a social-security card serial (letters and digits) right after a "
+        "social-security keyword",
+        examples=("社保卡号 A28340196",),
+        counter_examples=("社保卡号 A2834", "社保卡绑定的银行卡 A28340196"),
+    ),
+    Rule(
+        "social_insurance.medical_number",
+        "SOCIAL_INSURANCE_NUMBER",
+        "a city medical-insurance number of 9 to 20 characters right after a "
+        "medical-insurance keyword",
+        examples=("医保卡号：3301062019008817", "参保编号 HZ20190088172"),
+    ),
+    Rule(
+        "social_insurance.resident_id",
+        "SOCIAL_INSURANCE_NUMBER",
+        "a valid resident ID after a social-security keyword is reported as a "
+        "resident ID, not a second time as a social-security number",
+        examples=("社保卡号 A28340196",),
+        counter_examples=("社保号 330106198704237089",),
+    ),
+)
+
+
 class SocialInsuranceRecognizer(Recognizer):
     name = "social_insurance"
     types = ("SOCIAL_INSURANCE_NUMBER",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for match in _NUMBER.finditer(view.folded.text):

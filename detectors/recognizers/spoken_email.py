@@ -1,7 +1,12 @@
 """Email addresses read aloud or typed out in words: "li dot ming at qq dot com".
 
 The address must end in a top-level domain people use for mail, read as
-"dot com" or written ".com", so ordinary sentences with "at" never match.
+"dot com" or written ".com", so sentences such as "meet me at home" never
+match.
+
+NOTE: a word before "at" and a site named after it ("look at example dot
+com") still reads as an address, because the words alone cannot tell them
+apart.
 """
 
 from __future__ import annotations
@@ -9,10 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from detectors.recognizers.base import Candidate, Recognizer, SegmentView
+from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
 _DOT = r"(?:\s*\.\s*|\s+(?:dot|點|点)\s+|\s*(?:點|点)\s*)"
-_JOIN = rf"(?:{_DOT}|\s+(?:underscore|under\ score|dash|hyphen|下划线|减号)\s+)"
+_JOIN = (
+    rf"(?:{_DOT}|\s+(?:underscore|under\ score|dash|hyphen)\s+"
+    r"|\s*(?:下划线|减号)\s*)"
+)
 _AT = r"(?:\s+(?:at|at\ sign)\s+|\s*(?:艾特|at符号|圈a|@)\s*)"
 _WORD = r"[a-z0-9][a-z0-9+\-]*"
 _TLD = r"(?:com|net|org|cn|edu|gov|io|co|uk|me|info|biz|hk|tw|jp|us|de|fr)"
@@ -39,9 +47,39 @@ def _compact(spoken: str) -> str:
     return spoken.replace(" ", "")
 
 
+RULES = (
+    Rule(
+        "spoken_email.english",
+        "EMAIL_ADDRESS",
+        "an address read with at, dot, underscore and dash, ending in a mail "
+        "top-level domain",
+        examples=(
+            "it's lin dot yue at example dot com",
+            "my email is chen underscore hao at mail dot example dot org",
+            "the address is k dash morris at example dot co dot uk",
+        ),
+        counter_examples=(
+            "meet me at home dot",
+            "I'm at the office, dot com companies",
+        ),
+    ),
+    Rule(
+        "spoken_email.chinese",
+        "EMAIL_ADDRESS",
+        "an address read with 艾特, 点, 下划线 and 减号, with or without spaces",
+        examples=(
+            "邮箱 zhou下划线qing艾特163点com",
+            "邮箱 zhou 减号 qing 艾特 163 点 com",
+        ),
+        counter_examples=("明天点名，我在艾特那个群",),
+    ),
+)
+
+
 class SpokenEmailRecognizer(Recognizer):
     name = "spoken_email"
     types = ("EMAIL_ADDRESS",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         text = view.lowered

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -87,6 +89,7 @@ NEGATIVE_CONTEXT = keyword_pattern(
 # These permits are Chinese documents: without a keyword, a shape counts only
 # in a segment that contains Chinese characters.
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# `_KINDS` describes each group.
 _PERMIT = re.compile(
     r"""
     (?<![0-9A-Za-z])
@@ -102,47 +105,113 @@ _PERMIT = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
-# Confidence with a permit keyword, without one (None: the keyword is
-# required), and the permit's name, for each group of `_PERMIT`.
-_KINDS: dict[str, tuple[float, float | None, str]] = {
-    "home_return": (0.9, 0.6, "home-return permit shape (H or M, 8 digits)"),
-    "home_return_old": (0.85, None, "older home-return permit (H or M, 10 digits)"),
-    "exit_entry": (0.9, 0.6, "exit-entry permit to Hong Kong and Macau (C, 8 digits)"),
-    "exit_entry_series": (
+
+
+@dataclass(frozen=True)
+class PermitKind:
+    """A permit shape: confidences, description and examples.
+
+    `without_keyword` is None when the shape needs a permit keyword.
+    """
+
+    with_keyword: float
+    without_keyword: float | None
+    description: str
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+
+
+# The shapes of `_PERMIT`, by group name.
+_KINDS: dict[str, PermitKind] = {
+    "home_return": PermitKind(
+        0.9,
+        0.6,
+        "home-return permit shape (H or M, 8 digits)",
+        examples=("回乡证号码H20485713", "我的是M39027461"),
+        counter_examples=("H20485713", "订单号H20485713"),
+    ),
+    "home_return_old": PermitKind(
+        0.85,
+        None,
+        "older home-return permit (H or M, 10 digits)",
+        examples=("回乡证 H2048571302",),
+        counter_examples=("号码H2048571302",),
+    ),
+    "exit_entry": PermitKind(
+        0.9,
+        0.6,
+        "exit-entry permit to Hong Kong and Macau (C, 8 digits)",
+        examples=("港澳通行证 C73920548", "请寄到这个证C73920548"),
+        counter_examples=("订单号C73920548",),
+    ),
+    "exit_entry_series": PermitKind(
         0.85,
         None,
         "exit-entry permit to Hong Kong and Macau (C, a letter, 7 digits)",
+        examples=("通行证号CK2093716",),
+        counter_examples=("号码CK2093716",),
     ),
-    "to_taiwan": (0.9, 0.6, "mainland resident's permit to Taiwan (L, 8 digits)"),
-    "taiwan_resident": (0.8, None, "Taiwan resident's mainland travel permit"),
+    "to_taiwan": PermitKind(
+        0.9,
+        0.6,
+        "mainland resident's permit to Taiwan (L, 8 digits)",
+        examples=("赴台证 L50293817", "号码L50293817"),
+        counter_examples=("L50293817",),
+    ),
+    "taiwan_resident": PermitKind(
+        0.8,
+        None,
+        "Taiwan resident's mainland travel permit (8 digits)",
+        examples=("台胞证 40381927", "台胞证号码是40381927"),
+        counter_examples=("40381927", "证件号 40381927"),
+    ),
 }
+RULES = tuple(
+    Rule(
+        f"travel_permit.{name}",
+        "TRAVEL_PERMIT",
+        kind.description
+        + (
+            ", alone in a Chinese segment or next to a permit keyword"
+            if kind.without_keyword is not None
+            else ", next to a permit keyword"
+        ),
+        kind.examples,
+        kind.counter_examples,
+    )
+    for name, kind in _KINDS.items()
+)
 
 
 class TravelPermitRecognizer(Recognizer):
     name = "travel_permit"
     types = ("TRAVEL_PERMIT",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for match in _PERMIT.finditer(view.folded.text):
             start, end = match.span()
             if NEGATIVE_CONTEXT.search(view.before(start, 8)):
                 continue
-            kind = match.lastgroup or ""
-            with_keyword, without_keyword, description = _KINDS[kind]
-            keywords = TAIWAN_RESIDENT_CONTEXT if kind == "taiwan_resident" else CONTEXT
+            group = match.lastgroup or ""
+            kind = _KINDS[group]
+            description = kind.description
+            keywords = (
+                TAIWAN_RESIDENT_CONTEXT if group == "taiwan_resident" else CONTEXT
+            )
             has_context = bool(
                 keywords.search(view.before(start, 14))
                 or keywords.search(view.after(end, 8))
             )
             if has_context:
-                confidence = with_keyword
+                confidence = kind.with_keyword
                 description += ", next to a permit keyword"
             elif (
-                without_keyword is not None
+                kind.without_keyword is not None
                 and match.group().isupper()
                 and _CJK.search(view.text)
             ):
-                confidence = without_keyword
+                confidence = kind.without_keyword
             else:
                 continue
             yield Candidate(

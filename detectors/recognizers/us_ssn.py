@@ -10,6 +10,7 @@ digits count only next to an SSN keyword.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from stdnum.us import ssn
 
@@ -17,6 +18,7 @@ from detectors.normalize import DigitRun
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
+    Rule,
     SegmentView,
     keyword_pattern,
 )
@@ -67,18 +69,71 @@ def _shape(run: DigitRun) -> str | None:
     return {"-": "dashed", " ": "spaced"}.get(run.separators[0])
 
 
-# Confidence with an SSN keyword and without one (None: the keyword is
-# required), for each shape.
-_CONFIDENCE: dict[str, tuple[float, float | None]] = {
-    "dashed": (0.95, 0.75),
-    "spaced": (0.9, 0.6),
-    "bare": (0.85, None),
+@dataclass(frozen=True)
+class Shape:
+    """Confidence of a shape with an SSN keyword and without one, and examples.
+
+    `without_keyword` is None when the shape needs an SSN keyword.
+    """
+
+    with_keyword: float
+    without_keyword: float | None
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+
+
+# The shapes that `_shape` returns.
+_SHAPES: dict[str, Shape] = {
+    "dashed": Shape(0.95, 0.75, examples=("SSN 512-38-4067", "512-38-4067")),
+    "spaced": Shape(0.9, 0.6, examples=("SSN: 287 61 9043", "287 61 9043")),
+    "bare": Shape(
+        0.85,
+        None,
+        examples=("social security 431580926",),
+        counter_examples=("431580926",),
+    ),
 }
+
+
+RULES = (
+    *(
+        Rule(
+            f"us_ssn.{name}",
+            "US_SSN",
+            f"{name} nine-digit number with an issuable area, group and serial"
+            + ("" if shape.without_keyword is not None else ", next to an SSN keyword"),
+            shape.examples,
+            shape.counter_examples,
+        )
+        for name, shape in _SHAPES.items()
+    ),
+    Rule(
+        "us_ssn.never_issued",
+        "US_SSN",
+        "area 000, 666 or 9xx, group 00 or serial 0000 was never issued",
+        examples=("SSN 512-38-4067",),
+        counter_examples=(
+            "SSN 666-12-3456",
+            "SSN 000-52-1234",
+            "SSN 912-34-5678",
+            "SSN 523-00-4120",
+        ),
+    ),
+    Rule(
+        "us_ssn.reference_keyword",
+        "US_SSN",
+        "a number after an order, ticket, account or routing keyword is that "
+        "reference, unless an SSN keyword is also next to it",
+        examples=("order 7781 placed with SSN 512-38-4067",),
+        counter_examples=("order 512-38-4067", "routing 287 61 9043"),
+    ),
+)
 
 
 class UsSsnRecognizer(Recognizer):
     name = "us_ssn"
     types = ("US_SSN",)
+    rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
         for run in view.runs:
@@ -90,11 +145,11 @@ class UsSsnRecognizer(Recognizer):
             negative = bool(NEGATIVE_CONTEXT.search(view.before(start, 10)))
             if negative and not has_context:
                 continue
-            with_keyword, without_keyword = _CONFIDENCE[shape]
+            confidences = _SHAPES[shape]
             if has_context:
-                confidence = with_keyword
-            elif without_keyword is not None:
-                confidence = without_keyword
+                confidence = confidences.with_keyword
+            elif confidences.without_keyword is not None:
+                confidence = confidences.without_keyword
             else:
                 continue
             yield Candidate(
