@@ -12,6 +12,7 @@ from detectors.analyzers.base import Analyzer, Candidates
 def default_analyzers() -> list[Analyzer]:
     """Return every analyzer, in the order they must run."""
     from detectors.analyzers.answers import LastFourAnswerAnalyzer, SecretAnswerAnalyzer
+    from detectors.analyzers.business_contacts import BusinessContactAnalyzer
     from detectors.analyzers.lone_names import LoneNameAnalyzer
     from detectors.analyzers.private_channel import PrivateChannelAnalyzer
     from detectors.analyzers.repeated_request import RepeatedRequestAnalyzer
@@ -24,6 +25,7 @@ def default_analyzers() -> list[Analyzer]:
         PrivateChannelAnalyzer(),
         RepeatedRequestAnalyzer(),
         LoneNameAnalyzer(),
+        BusinessContactAnalyzer(),
     ]
 
 

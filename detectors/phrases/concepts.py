@@ -68,7 +68,8 @@ CONCEPTS = _concepts(
             "six-digit code", "six digit code", "4-digit code", "four digit code",
             "confirmation code", "authentication code", "auth code", "2fa code",
             "login code", "access code", "pin we sent", "passcode we sent",
-            "re:the\\ code\\b", "re:that\\ code\\b", "re:\\bcode\\ from\\b",
+            "code from the text", "code from the sms", "code in the text", "code in the sms",
+            "code on the screen", "code on your screen", "code you just got",
         ),
     ),
     Concept(

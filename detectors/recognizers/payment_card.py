@@ -42,6 +42,7 @@ CONTEXT = keyword_pattern(
         "银联",
     ]
 )
+ID_CONTEXT = keyword_pattern(["身份证", "证件号", "身份号码", "id number", "id card"])
 NEGATIVE_CONTEXT = keyword_pattern(
     [
         "订单",
@@ -356,6 +357,9 @@ class PaymentCardRecognizer(Recognizer):
         context = view.context(start, end, 12)
         has_context = bool(CONTEXT.search(context))
         negative = bool(NEGATIVE_CONTEXT.search(view.before(start, 10)))
+        if len(compact) in (15, 18) and ID_CONTEXT.search(view.before(start, 10)):
+            # A mistyped resident ID right after 身份证号 is not a card.
+            return None
         brand = card_brand(compact)
         if luhn.is_valid(compact) and brand:
             if negative and not has_context:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from detectors.normalize import DigitRun
+from detectors.normalize import DigitRun, MappedText
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
@@ -47,6 +47,35 @@ CONTEXT = keyword_pattern(
 HOTLINE_CONTEXT = keyword_pattern(
     ["客服热线", "热线", "客服电话", "服务热线", "hotline", "customer service", "toll"]
 )
+# Words right before a number that make it an order, tracking or invoice
+# number rather than a phone, unless a phone word is next to it too.
+NEGATIVE_CONTEXT = keyword_pattern(
+    [
+        "订单",
+        "单号",
+        "运单",
+        "快递",
+        "物流",
+        "工单",
+        "流水号",
+        "交易号",
+        "发票",
+        "编号",
+        "order",
+        "tracking",
+        "invoice",
+        "reference",
+        "ref",
+        "ticket",
+        "case",
+        "booking",
+        "confirmation",
+        "transaction",
+        "serial",
+        "account no",
+        "member",
+    ]
+)
 _CN_MOBILE = re.compile(r"(?:86|0086)?(1[3-9][0-9]{9})")
 # Groupings that people write the eleven digits of a Chinese mobile number
 # in, each with examples. A US number such as 1-800-555-0199 also has eleven
@@ -69,6 +98,14 @@ _SERVICE_TYPES = {
 # Chinese nationwide service numbers (400 and 800 prefixes, 95xxx and 96xxx
 # short codes) belong to companies.
 _CN_SERVICE = re.compile(r"(?:\+?86)?(?:400|800)[0-9]{7}$|9[56][0-9]{3,6}$")
+
+
+def _foreign_country_code(view: SegmentView, mapped: MappedText, run: DigitRun) -> bool:
+    """Tell whether a run starts with "+" and a country code other than 86."""
+    start, _ = view.run_span(mapped, run, 0, 1)
+    if start == 0 or view.folded.text[start - 1] != "+":
+        return False
+    return not run.digits.startswith("86")
 
 
 def _grouped_like_cn_mobile(run: DigitRun, first: int, last: int) -> bool:
@@ -226,6 +263,9 @@ class PhoneRecognizer(Recognizer):
         for candidate in found:
             if self._is_service_line(view, candidate):
                 continue
+            before = view.before(candidate.start, 12)
+            if NEGATIVE_CONTEXT.search(before) and not CONTEXT.search(before):
+                continue
             yield candidate
 
     def _cn_mobiles(self, view: SegmentView) -> Iterator[Candidate]:
@@ -235,6 +275,8 @@ class PhoneRecognizer(Recognizer):
                 match = _CN_MOBILE.fullmatch(compact)
                 if not match or not _grouped_like_cn_mobile(run, first, last):
                     continue
+                if _foreign_country_code(view, mapped, run):
+                    break  # "+49 151 23456789" is a German number
                 start, end = view.run_span(mapped, run, first, last)
                 if start > 0 and view.folded.text[start - 1] == "+":
                     start -= 1

@@ -16,11 +16,13 @@ _IS = r"\s*(?:是|为|:|：|=|is|was|are)?\s*"
 _SECRET = re.compile(
     rf"""
     (?:
-      (?P<otp_cue>验证码|校验码|动态码|动态密码|短信码|one[\ -]time\ code|verification\ code
-        |otp|passcode|sms\ code|the\ code)
+      (?P<otp_cue>验证码|校验码|动态码|动态密码|短信码
+        |(?<![a-z])(?:one[\ -]time\ code|verification\ code|otp|passcode|sms\ code
+        |login\ code|security\ code\ we\ sent)(?![a-z]))
       {_IS}(?P<otp>[0-9]{{4,8}})(?![0-9])
     |
-      (?P<password_cue>密码|口令|pin码|password|pin)
+      # Latin cues must be whole words: "Pinewood" and "Spinnaker" hold no PIN.
+      (?P<password_cue>密码|口令|pin码|(?<![a-z])(?:password|passcode|pin)(?![a-z]))
       {_IS}
       (?P<password>
         (?![:：=])                          # the cue's separator is not in it
@@ -51,9 +53,17 @@ RULES = (
     Rule(
         "secret_value.code_en",
         "VERIFICATION_CODE",
-        "4 to 8 digits after verification code, one-time code, OTP or the code",
-        examples=("verification code is 938271", "OTP 66120", "the code was 402017"),
-        counter_examples=("the code expires in 10 minutes",),
+        "4 to 8 digits after verification code, one-time code, OTP or passcode; "
+        "a bare 'the code' is a coupon as often as a login code",
+        examples=(
+            "verification code is 938271",
+            "OTP 66120",
+            "the passcode was 402017",
+        ),
+        counter_examples=(
+            "the code expires in 10 minutes",
+            "the code 2024 on the coupon",
+        ),
     ),
     Rule(
         "secret_value.password_zh",

@@ -1,0 +1,153 @@
+"""Contact details of a business or venue are not personal data.
+
+"那家酒店的前台电话是010-65512345" and "the museum is at 12 Castle Street"
+name a place, not a person. A phone number, address or email next to words
+for a business, with no word that ties it to the customer or the speaker,
+raises no case. An agent's own number given to move the chat elsewhere is
+still `private_channel`: that tag is decided before this one counts.
+"""
+
+from __future__ import annotations
+
+from detectors.analyzers.base import Candidates
+from detectors.recognizers.base import SegmentView, keyword_pattern
+from detectors.types import Interaction
+
+CONTACT_TYPES = frozenset({"PHONE_NUMBER", "ADDRESS", "EMAIL_ADDRESS"})
+_WINDOW = 30
+
+BUSINESS = keyword_pattern(
+    [
+        "酒店",
+        "宾馆",
+        "饭店",
+        "餐厅",
+        "餐馆",
+        "景点",
+        "景区",
+        "博物馆",
+        "公园",
+        "商场",
+        "门店",
+        "分店",
+        "店铺",
+        "专卖店",
+        "营业厅",
+        "网点",
+        "前台",
+        "总台",
+        "咨询电话",
+        "预订电话",
+        "订餐电话",
+        "预约电话",
+        "办公电话",
+        "总机",
+        "公司地址",
+        "公司电话",
+        "商家",
+        "店家",
+        "医院",
+        "学校",
+        "机构",
+        "中心",
+        "售后点",
+        "维修点",
+        "营业时间",
+        "坐落",
+        "位于",
+        "地铁站",
+        "火车站",
+        "机场",
+        "办事处",
+        "官方",
+        "hotel",
+        "restaurant",
+        "museum",
+        "gallery",
+        "venue",
+        "store",
+        "shop",
+        "branch",
+        "office",
+        "reception",
+        "front desk",
+        "their number",
+        "their phone",
+        "their address",
+        "their email",
+        "is located",
+        "located at",
+        "opening hours",
+        "open from",
+        "opens at",
+        "reservations",
+        "booking line",
+        "box office",
+        "attraction",
+        "college",
+        "hospital",
+        "station",
+        "theatre",
+        "theater",
+        "cinema",
+        "pharmacy",
+        "clinic",
+        "company",
+        "headquarters",
+        "head office",
+        "dealer",
+    ]
+)
+PERSONAL = keyword_pattern(
+    [
+        "我的",
+        "我家",
+        "本人",
+        "我住",
+        "我在",
+        "您的",
+        "你的",
+        "家里",
+        "家庭",
+        "住址",
+        "收货",
+        "收件",
+        "寄到",
+        "送到",
+        "联系人",
+        "私人",
+        "个人",
+        "我手机",
+        "我电话",
+        "my",
+        "mine",
+        "your",
+        "home",
+        "i live",
+        "ship to",
+        "deliver to",
+        "send it to",
+        "personal",
+        "reach me",
+        "call me",
+        "text me",
+    ]
+)
+
+
+class BusinessContactAnalyzer:
+    def analyze(
+        self,
+        interaction: Interaction,
+        views: dict[str, SegmentView],
+        candidates: Candidates,
+    ) -> None:
+        for segment_id, found in candidates.items():
+            view = views[segment_id]
+            for candidate in found:
+                if candidate.type not in CONTACT_TYPES or candidate.form != "full":
+                    continue
+                around = view.context(candidate.start, candidate.end, _WINDOW)
+                if BUSINESS.search(around) and not PERSONAL.search(around):
+                    candidate.tags.add("no_case")
+                    candidate.explanation += "; a business's contact detail"
