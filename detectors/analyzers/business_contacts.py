@@ -1,5 +1,8 @@
 """Contact details of a business or venue are not personal data.
 
+An agent who gives a phone number or address that the customer never gave,
+without calling it the customer's, is giving information about a place.
+
 "那家酒店的前台电话是010-65512345" and "the museum is at 12 Castle Street"
 name a place, not a person. A phone number, address or email next to words
 for a business, with no word that ties it to the customer or the speaker,
@@ -142,12 +145,24 @@ class BusinessContactAnalyzer:
         views: dict[str, SegmentView],
         candidates: Candidates,
     ) -> None:
-        for segment_id, found in candidates.items():
-            view = views[segment_id]
-            for candidate in found:
+        given_by_customer: set[tuple[str, str]] = set()
+        for segment in interaction.segments:
+            view = views[segment.id]
+            for candidate in candidates.get(segment.id, []):
                 if candidate.type not in CONTACT_TYPES or candidate.form != "full":
                     continue
+                key = (candidate.type, candidate.value.lower())
+                if segment.speaker == "customer":
+                    given_by_customer.add(key)
                 around = view.context(candidate.start, candidate.end, _WINDOW)
-                if BUSINESS.search(around) and not PERSONAL.search(around):
+                if PERSONAL.search(around):
+                    continue
+                if BUSINESS.search(around):
                     candidate.tags.add("no_case")
                     candidate.explanation += "; a business's contact detail"
+                elif segment.speaker == "agent" and key not in given_by_customer:
+                    # The agent gives a number or address the customer never
+                    # gave and never calls theirs: information about a place
+                    # or a service, such as a venue's phone number.
+                    candidate.tags.add("no_case")
+                    candidate.explanation += "; given by the agent as information"

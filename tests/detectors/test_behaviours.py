@@ -77,7 +77,7 @@ CONVERSATIONS = [
     ),
     (
         [(A, "Our support line is open 24/7, you can also email support@example.com")],
-        {"unmasked_record"},
+        set(),
     ),
     (
         [(C, f"卡号{CARD}"), (A, "好的，我已经把卡号抄在便签上了，下次不用再报")],
@@ -203,3 +203,29 @@ def test_spoken_card_read_back_by_agent() -> None:
     )
     cards = {(f.segment, f.behaviour) for f in findings if f.type == "BANK_CARD"}
     assert cards == {("s1", "unmasked_record"), ("s2", "agent_full_disclosure")}
+
+
+BUSINESS = [
+    (A, "那家酒店的前台电话是010-65512345，您可以直接打过去"),
+    (A, "The gallery is at 40 Harbour Road and their number is 020 7946 0321"),
+    (C, "请问博物馆的地址是哪里"),
+]
+
+
+@pytest.mark.parametrize("turn", BUSINESS)
+def test_business_contact_raises_no_case(turn: tuple[str, str]) -> None:
+    assert behaviours(turn) == set()
+
+
+def test_agent_giving_venue_number_on_request_raises_no_case() -> None:
+    turns = [(C, "餐厅电话多少"), (A, "是0755-26881234，营业到晚上十点")]
+    assert behaviours(*turns) == set()
+
+
+def test_agent_reading_back_customer_number_still_counts() -> None:
+    turns = [(C, "手机13912345678"), (A, "好的，核对一下，13912345678对吗")]
+    assert behaviours(*turns) == {"unmasked_record"}
+
+
+def test_customer_own_number_near_business_word_counts() -> None:
+    assert behaviours((C, "我在酒店上班，我的电话13800138000")) == {"unmasked_record"}
