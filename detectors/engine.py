@@ -131,7 +131,7 @@ class Detector:
             type=candidate.type,
             form=candidate.form,
             behaviour=behaviour,
-            severity=self.policy.severity(behaviour, candidate),
+            severity=self.policy.severity(behaviour, candidate, segment),
             rule=candidate.rule,
             confidence=candidate.confidence,
             masked=masked,

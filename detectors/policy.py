@@ -26,9 +26,16 @@ class Policy:
     severities: Mapping[str, str] = field(default_factory=dict)
 
     def severity(
-        self, behaviour: str | None, candidate: Candidate | None = None
+        self,
+        behaviour: str | None,
+        candidate: Candidate | None = None,
+        segment: Segment | None = None,
     ) -> str:
-        """Return the severity: the admin's override, then the rule's, then the default."""
+        """Return the severity: the admin's override, then the rule's, then the default.
+
+        A document an agent sends or forwards is high; one a customer uploads
+        keeps the default, medium.
+        """
         if behaviour is None:
             return "none"
         if behaviour in self.severities:
@@ -37,6 +44,9 @@ class Policy:
             for tag in candidate.tags:
                 if tag.startswith("severity:"):
                     return tag.split(":", 1)[1]
+        agent = segment is not None and segment.speaker == "agent"
+        if behaviour == "document_exposure" and agent:
+            return "high"
         return BEHAVIOURS[behaviour].severity
 
     def behaviour(
