@@ -16,9 +16,17 @@ class AdapterError(Exception):
 
 
 class DeliveryRejected(AdapterError):
-    """An inbound delivery is rejected; `status` is the HTTP status to answer."""
+    """An inbound delivery is rejected, and `status` is the HTTP status to return.
+
+    The message is sent to the caller. `log_detail` adds context for the
+    gateway's log line only, such as how far off a timestamp was.
+    """
 
     status = 400
+
+    def __init__(self, message: str, log_detail: str = "") -> None:
+        super().__init__(message)
+        self.log_detail = log_detail
 
 
 class SignatureInvalid(DeliveryRejected):

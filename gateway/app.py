@@ -8,9 +8,15 @@ from dataclasses import asdict
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    RequestEntityTooLarge,
+)
 
-from gateway.http import error_response, int_arg
+from detectors.types import CASE_STATUSES
+from gateway.http import error_response, int_arg, too_large_reason
 from gateway.runtime import Runtime
 from gateway.webhooks import zendesk_blueprint
 
@@ -29,14 +35,22 @@ def create_app(runtime: Runtime) -> Flask:
         token = runtime.settings.api_token
         if not token or not request.path.startswith("/api/"):
             return None
-        offered = request.headers.get("Authorization", "")
-        if hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        if _bearer_token_matches(request.headers.get("Authorization", ""), token):
             return None
         return error_response(401, "missing or wrong bearer token for /api/")
 
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> Response:
+        reason = too_large_reason(runtime.settings.max_body_bytes)
+        log.warning("%s %s rejected 413: %s", request.method, request.path, reason)
+        return error_response(413, reason)
+
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
-        return error_response(error.code or 500, error.description or error.name)
+        response = error_response(error.code or 500, error.description or error.name)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
@@ -58,12 +72,18 @@ def create_app(runtime: Runtime) -> Flask:
 
     @app.get("/api/cases")
     def cases() -> Response:
-        status = request.args.get("status")
         fingerprint = request.args.get("fingerprint")
-        if fingerprint:
-            found = runtime.ledger.cases_with_fingerprint(fingerprint)
+        if fingerprint is not None:
+            if not fingerprint.strip():
+                raise BadRequest(
+                    "fingerprint is empty; give the fingerprint of a finding, "
+                    "or leave the argument out to list cases"
+                )
+            found = runtime.ledger.cases_with_fingerprint(fingerprint.strip())
         else:
-            found = runtime.ledger.list_cases(status, _limit_arg(), _offset_arg())
+            found = runtime.ledger.list_cases(
+                _status_arg(), _limit_arg(), _offset_arg()
+            )
         return jsonify(cases=[_case_json(c) for c in found])
 
     @app.get("/api/cases/<case_id>")
@@ -78,6 +98,25 @@ def create_app(runtime: Runtime) -> Flask:
         return jsonify(jobs=runtime.queue.dead_jobs(_limit_arg()))
 
     return app
+
+
+def _bearer_token_matches(header: str, token: str) -> bool:
+    """Check an Authorization header against `token`; the scheme is case-insensitive."""
+    scheme, _, offered = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(offered.strip().encode(), token.encode())
+
+
+def _status_arg() -> str | None:
+    status = request.args.get("status")
+    if not status:
+        return None
+    if status not in CASE_STATUSES:
+        raise BadRequest(
+            f"status must be one of {', '.join(CASE_STATUSES)}, got {status[:40]!r}"
+        )
+    return status
 
 
 def _limit_arg() -> int:

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import signal
+import socket
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-from infra.config import Settings
-from infra.errors import ConfigError
+from infra.config import Settings, unknown_variables
+from infra.datadir import DataDirLock, prepare_data_dir
+from infra.errors import ConfigError, InfraError
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+    from gateway.worker import Worker
 
 log = logging.getLogger("gateway")
+
+
+class StartupFailed(Exception):
+    """The gateway cannot start; the message names the cause and the fix."""
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is outside 1..65535")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--host", help="address to listen on (default: REDLINE_HOST)")
     run.add_argument(
-        "--port", type=int, help="port to listen on (default: REDLINE_PORT)"
+        "--port", type=_port, help="port to listen on (default: REDLINE_PORT)"
     )
 
     scan = commands.add_parser(
@@ -60,27 +83,45 @@ def configure_logging(level: str) -> None:
 
 
 def run(host: str | None, port: int | None) -> int:
-    from waitress import serve
+    """Serve webhooks, the API and the worker until SIGTERM or Ctrl-C.
 
-    from gateway.app import create_app
-    from gateway.runtime import Runtime
-
+    Return the exit status: 0 after a clean stop, 1 when a second interrupt
+    cut the wait for running jobs short, 2 when the gateway cannot start.
+    """
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    runtime = Runtime.build(settings)
-    app = create_app(runtime)
+    unknown = unknown_variables(os.environ)
+    if unknown:
+        log.warning(
+            "ignoring unknown variable(s) %s; the README lists the variables "
+            "Redline reads",
+            ", ".join(unknown),
+        )
+    host = host or settings.host
+    port = port or settings.port
+    lock = DataDirLock(settings.data_dir)
+    try:
+        runtime, server = _start(settings, lock, host, port)
+    except StartupFailed as error:
+        lock.release()
+        print(f"startup error: {error}", file=sys.stderr)
+        return 2
+
+    recovered = runtime.queue.recover_orphans()
+    if recovered:
+        log.warning(
+            "queued %d job(s) again that a previous gateway left running", recovered
+        )
     runtime.worker.start(settings.workers)
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, _stop)
-    host = host or settings.host
-    port = port or settings.port
+    previous = signal.signal(signal.SIGTERM, _stop)
     log.info(
         "Redline gateway on http://%s:%d (data in %s)",
         host,
@@ -88,12 +129,119 @@ def run(host: str | None, port: int | None) -> int:
         settings.data_dir.resolve(),
     )
     try:
-        serve(app, host=host, port=port, threads=8, ident="redline")
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        runtime.worker.stop()
-        log.info("Redline gateway stopped")
+        status = _stop_worker(runtime.worker)
+        signal.signal(signal.SIGTERM, previous)
+        runtime.database.close()
+        lock.release()
+    return status
+
+
+def _start(
+    settings: Settings, lock: DataDirLock, host: str, port: int
+) -> tuple[Runtime, Any]:
+    """Lock the data folder, build the runtime and bind the listening sockets."""
+    from waitress.server import create_server
+
+    from gateway.app import create_app
+    from gateway.runtime import Runtime
+
+    try:
+        prepare_data_dir(settings.data_dir)
+        lock.acquire()
+        runtime = Runtime.build(settings)
+    except InfraError as error:
+        raise StartupFailed(str(error)) from None
+    except OSError as error:
+        where = f" on {error.filename}" if error.filename else ""
+        raise StartupFailed(
+            f"{error.strerror or type(error).__name__}{where}; check the data "
+            f"folder {settings.data_dir} given by REDLINE_DATA_DIR"
+        ) from None
+    try:
+        sockets = bind_sockets(host, port)
+    except OSError as error:
+        runtime.database.close()
+        raise StartupFailed(_listen_problem(error, host, port)) from None
+    server = create_server(
+        create_app(runtime), sockets=sockets, threads=8, ident="redline"
+    )
+    return runtime, server
+
+
+def bind_sockets(host: str, port: int) -> list[socket.socket]:
+    """Bind one TCP socket per address of `host`, closing them all on failure.
+
+    Binding here rather than in waitress lets a failure close its socket
+    and report the cause, because waitress leaves the socket open.
+    """
+    addresses = socket.getaddrinfo(
+        host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+    )
+    bound: list[socket.socket] = []
+    seen: set[Any] = set()
+    try:
+        for family, kind, protocol, _, address in addresses:
+            if address in seen:
+                continue
+            seen.add(address)
+            sock = socket.socket(family, kind, protocol)
+            bound.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError:
+        for sock in bound:
+            sock.close()
+        raise
+    return bound
+
+
+def _listen_problem(error: OSError, host: str, port: int) -> str:
+    """Describe why the server cannot listen on host:port, with the fix."""
+    if isinstance(error, socket.gaierror):
+        return (
+            f"cannot resolve host {host!r} ({error.strerror}); set REDLINE_HOST "
+            "(or --host) to an address such as 127.0.0.1"
+        )
+    code = error.errno
+    if code == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use; stop the process using it "
+            "or set REDLINE_PORT (or --port) to a free port"
+        )
+    if code == errno.EADDRNOTAVAIL:
+        return (
+            f"address {host} is not one of this machine's addresses; set "
+            "REDLINE_HOST (or --host) to one of them, such as 127.0.0.1"
+        )
+    if code == errno.EACCES:
+        return (
+            f"no permission to listen on port {port}; set REDLINE_PORT (or "
+            "--port) to a port above 1023"
+        )
+    return (
+        f"cannot listen on {host}:{port} ({error.strerror}); check REDLINE_HOST "
+        "and REDLINE_PORT"
+    )
+
+
+def _stop_worker(worker: Worker) -> int:
+    """Stop the worker, returning 1 if a second interrupt cut the wait short."""
+    try:
+        worker.stop()
+    except KeyboardInterrupt:
+        log.warning(
+            "Redline gateway stopped without waiting for %d running job(s); they "
+            "run again at the next start",
+            worker.running_count(),
+        )
+        return 1
+    log.info("Redline gateway stopped")
     return 0
 
 

@@ -32,3 +32,11 @@ def int_arg(name: str, default: int, minimum: int, maximum: int) -> int:
     if not minimum <= value <= maximum:
         raise BadRequest(f"{name} must be from {minimum} to {maximum}, got {value}")
     return value
+
+
+def too_large_reason(limit: int) -> str:
+    """Return the 413 reason: the limit in bytes and the setting that raises it."""
+    return (
+        f"body is larger than the limit of {limit} bytes; raise "
+        "REDLINE_MAX_BODY_BYTES to accept larger bodies"
+    )

@@ -27,6 +27,8 @@ from infra.ports import Job, Ledger, Outbox
 log = logging.getLogger(__name__)
 
 ZENDESK_TICKET = "zendesk.ticket"
+# The verdict of a job that had no text to run the detectors on.
+NOTHING_TO_INSPECT = "nothing to inspect"
 
 
 def report_id_for(case_id: str, findings: list[Finding]) -> str:
@@ -90,6 +92,15 @@ class ZendeskTicketHandler:
             thread = self.api.fetch_thread(delivery.ticket_id)
             interaction = from_thread(key, thread, self.account)
             posted = thread.posted_reports
+        elif delivery.comment is None:
+            log.warning(
+                "zendesk delivery %s ticket %s: nothing to inspect, because no "
+                "Zendesk API credentials are set and the body carries no comment "
+                "text; set the credentials or add latest_comment to the trigger body",
+                delivery.dedupe_key,
+                delivery.ticket_id,
+            )
+            return Outcome(NOTHING_TO_INSPECT)
         else:
             interaction = from_delivery(key, delivery, self.account)
         return self.inspect(delivery.ticket_id, interaction, posted)

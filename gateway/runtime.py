@@ -16,6 +16,7 @@ from detectors.engine import Detector
 from gateway.pipeline import ZENDESK_TICKET, OutboxTicketWriter, ZendeskTicketHandler
 from gateway.worker import Worker
 from infra.config import Settings
+from infra.errors import ConfigError
 from infra.keys import load_or_create_secret
 from infra.sqlite import Database, SqliteLedger, SqliteOutbox, SqliteQueue
 from infra.sqlite.ledger import utc_now
@@ -46,12 +47,22 @@ class Runtime:
         fingerprint_key = settings.fingerprint_key or load_or_create_secret(
             keys / "fingerprint.key"
         )
-        queue_key = load_or_create_secret(keys / "queue.key")
+        queue_key_path = keys / "queue.key"
+        queue_key = load_or_create_secret(queue_key_path)
         zendesk_secrets = settings.zendesk.webhook_secrets or (
             load_or_create_secret(keys / "zendesk-webhook-secret", nbytes=24),
         )
         database = Database(settings.data_dir / "redline.db")
-        queue = SqliteQueue(database, queue_key, clock=lambda: clock().timestamp())
+        try:
+            queue = SqliteQueue(database, queue_key, clock=lambda: clock().timestamp())
+        except ValueError:
+            database.close()
+            raise ConfigError(
+                f"queue key file {queue_key_path} is not a valid Fernet key; "
+                "restore the original file, or delete it to generate a new key, "
+                "which discards the jobs still queued because only the old key "
+                "can decrypt them"
+            ) from None
         ledger = SqliteLedger(database, clock=clock)
         outbox = SqliteOutbox(database, clock=clock)
         detector = Detector(fingerprint_key=fingerprint_key.encode())

@@ -8,16 +8,24 @@ Inputs:
   starting `agent:`/`客服:` or `customer:`/`客户:` (or `system:`/`系统:`) sets
   the speaker and any other line is the customer's.
 
+The file name's extension decides the format: `.jsonl` and `.ndjson` are
+JSON lines, `.json` is one JSON document or JSON lines, `.txt` is text.
+Any other input, standard input (`-`) included, is JSON lines when its
+first non-empty line is a JSON object, and text otherwise.
+
 A malformed line is reported on standard error with its line number and
 skipped; the caller decides whether that fails the run.
 """
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +33,7 @@ from typing import IO, Any
 from detectors.engine import Detector
 from detectors.schema import ValidationError, interaction_from_dict
 from detectors.types import Interaction, Segment
+from gateway.jsonparse import InvalidJson, parse_json
 
 _SPEAKER_PREFIX = re.compile(
     r"^\s*(?P<who>agent|customer|system|客服|客户|系统)\s*[:：]\s*", re.IGNORECASE
@@ -32,6 +41,10 @@ _SPEAKER_PREFIX = re.compile(
 _SPEAKERS = {"客服": "agent", "客户": "customer", "系统": "system"}
 # Inputs with at least this many lines get a progress bar on standard error.
 PROGRESS_MIN_LINES = 200
+# The input name that means standard input, and the name it gets in output.
+STDIN = "-"
+STDIN_NAME = "stdin"
+JSON_LINES_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
 
 @dataclass
@@ -40,16 +53,48 @@ class Problem:
     message: str
 
 
-def _first_char(path: Path) -> str:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line in handle:
-            if line.strip():
-                return line.strip()[0]
-    return ""
+def check_inputs(names: list[str], output: str | None) -> list[str]:
+    """Return one message per input that cannot be scanned, before any is opened.
+
+    An input is rejected when it is missing, a directory or not a regular
+    file, when it is the output file too, or when standard input is given
+    twice.
+    """
+    messages = []
+    if names.count(STDIN) > 1:
+        messages.append("standard input (-) can be given only once")
+    for name in names:
+        if name == STDIN:
+            continue
+        path = Path(name)
+        if path.is_dir():
+            messages.append(
+                f"{name}: is a directory; give a JSON-lines, JSON or text file"
+            )
+        elif not path.exists():
+            messages.append(
+                f"{name}: no such file; give a JSON-lines, JSON or text file"
+            )
+        elif not path.is_file():
+            messages.append(
+                f"{name}: not a regular file; give it on standard input as -"
+            )
+        elif output is not None and _same_file(path, Path(output)):
+            messages.append(
+                f"{output}: the output is also an input, and writing it would "
+                "erase it; write the predictions to another file"
+            )
+    return messages
 
 
-def read_text_interaction(path: Path, text: str) -> Interaction:
-    """Build one chat interaction from a plain-text transcript."""
+def _same_file(path: Path, other: Path) -> bool:
+    if path.resolve() == other.resolve():
+        return True
+    return other.exists() and os.path.samefile(path, other)
+
+
+def read_text_interaction(name: str, text: str) -> Interaction:
+    """Build one chat interaction, with id `name`, from a plain-text transcript."""
     segments: list[Segment] = []
     for line in text.splitlines():
         if not line.strip():
@@ -63,28 +108,36 @@ def read_text_interaction(path: Path, text: str) -> Interaction:
         segments.append(
             Segment(id=f"s{len(segments) + 1}", speaker=speaker, text=line.strip())
         )
-    return Interaction(id=path.name, channel="chat", segments=segments)
+    return Interaction(id=name, channel="chat", segments=segments)
 
 
 def iter_interactions(
-    path: Path, problems: list[Problem], handle: IO[str] | None = None
+    name: str, lines: Iterable[str], problems: list[Problem]
 ) -> Iterator[Interaction]:
-    """Yield the interactions of a file, appending a `Problem` for each bad one."""
-    first = _first_char(path) if handle is None else ""
-    if handle is None and first not in ("{", "["):
-        text = path.read_text(encoding="utf-8-sig")
-        interaction = read_text_interaction(path, text)
+    """Yield the interactions in `lines`, appending a `Problem` for each bad one.
+
+    `name` is the file name (or `stdin`): its extension decides the format,
+    and a text transcript takes it as its id.
+    """
+    stream = iter(lines)
+    head: list[str] = []
+    for line in stream:
+        head.append(line)
+        if line.strip():
+            break
+    first = head[-1].strip() if head and head[-1].strip() else ""
+    rest = itertools.chain(head, stream)
+    kind = _input_format(name, first)
+    if kind == "text":
+        interaction = read_text_interaction(name, "".join(rest))
         if interaction.segments:
             yield interaction
         else:
             problems.append(Problem(0, "file has no non-empty lines"))
-        return
-    if first == "[" or (first == "{" and _is_single_document(path)):
-        yield from _from_document(path, problems)
-        return
-    stream = handle or path.open(encoding="utf-8-sig")
-    with stream:
-        for number, line in enumerate(stream, start=1):
+    elif kind == "document":
+        yield from _from_document("".join(rest), problems)
+    else:
+        for number, line in enumerate(rest, start=1):
             if not line.strip():
                 continue
             parsed = _parse_line(line, number, problems)
@@ -92,24 +145,36 @@ def iter_interactions(
                 yield parsed
 
 
-def _is_single_document(path: Path) -> bool:
-    """Tell a pretty-printed single JSON object from JSON lines."""
-    with path.open(encoding="utf-8-sig") as handle:
-        first_line = next((line for line in handle if line.strip()), "")
-    try:
-        json.loads(first_line)
-    except json.JSONDecodeError:
-        return True
-    return False
+def _input_format(name: str, first_line: str) -> str:
+    """Return "json-lines", "document" or "text" for an input and its first line."""
+    suffix = Path(name).suffix.lower()
+    if suffix in JSON_LINES_SUFFIXES:
+        return "json-lines"
+    if suffix == ".json":
+        # A JSON array, or an object spread over lines, is one document; an
+        # object complete on its first line starts JSON lines.
+        if first_line.startswith("[") or (
+            first_line.startswith("{") and not _is_json_object(first_line)
+        ):
+            return "document"
+        return "json-lines"
+    if suffix == ".txt":
+        return "text"
+    return "json-lines" if _is_json_object(first_line) else "text"
 
 
-def _from_document(path: Path, problems: list[Problem]) -> Iterator[Interaction]:
+def _is_json_object(line: str) -> bool:
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        problems.append(
-            Problem(error.lineno, f"invalid JSON: {error.msg} at column {error.colno}")
-        )
+        return isinstance(parse_json(line), dict)
+    except InvalidJson:
+        return False
+
+
+def _from_document(text: str, problems: list[Problem]) -> Iterator[Interaction]:
+    try:
+        document = parse_json(text)
+    except InvalidJson as error:
+        problems.append(Problem(error.line, f"invalid JSON: {_json_reason(error)}"))
         return
     items = document if isinstance(document, list) else [document]
     for index, item in enumerate(items, start=1):
@@ -121,17 +186,21 @@ def _from_document(path: Path, problems: list[Problem]) -> Iterator[Interaction]
 
 def _parse_line(line: str, number: int, problems: list[Problem]) -> Interaction | None:
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as error:
-        problems.append(
-            Problem(number, f"invalid JSON: {error.msg} at column {error.colno}")
-        )
+        data = parse_json(line)
+    except InvalidJson as error:
+        problems.append(Problem(number, f"invalid JSON: {_json_reason(error)}"))
         return None
     try:
         return interaction_from_dict(data)
     except ValidationError as error:
         problems.append(Problem(number, f"invalid interaction: {_describe(error)}"))
         return None
+
+
+def _json_reason(error: InvalidJson) -> str:
+    if error.column:
+        return f"{error.reason} at column {error.column}"
+    return error.reason
 
 
 def _describe(error: ValidationError) -> str:
@@ -159,42 +228,84 @@ def count_lines(path: Path) -> int:
         return sum(1 for _ in handle)
 
 
-def scan_file(
-    path: Path,
+def _stdin_lines() -> IO[str]:
+    """Return standard input as UTF-8 text, with a byte-order mark dropped."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin
+    return io.TextIOWrapper(buffer, encoding="utf-8-sig")
+
+
+def scan_input(
+    name: str,
     out: IO[str],
     err: IO[str],
     detector: Detector,
     progress: bool | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Detect on every interaction of `path`; return (written, problems)."""
+    """Detect on every interaction of file `name` (or stdin for `-`).
+
+    Return how many predictions were written and the problems found.
+    """
     from tqdm import tqdm
 
     problems: list[Problem] = []
-    total = count_lines(path)
-    show = progress if progress is not None else total >= PROGRESS_MIN_LINES
+    total: int | None = None
+    if name == STDIN:
+        display = STDIN_NAME
+        stream = _stdin_lines()
+    else:
+        path = Path(name)
+        display = path.name
+        total = count_lines(path)
+        stream = path.open(encoding="utf-8-sig")
+    show = progress if progress is not None else (total or 0) >= PROGRESS_MIN_LINES
     written = 0
-    with tqdm(
-        total=total,
-        file=err,
-        disable=not show,
-        unit="line",
-        desc=path.name,
-        leave=False,
-    ) as bar:
-        for interaction in iter_interactions(path, problems):
-            report = detector.detect(interaction)
-            out.write(json.dumps(report.to_prediction(), ensure_ascii=False) + "\n")
-            written += 1
-            bar.update(1)
+    try:
+        with tqdm(
+            total=total,
+            file=err,
+            disable=not show,
+            unit="line",
+            desc=display,
+            leave=False,
+        ) as bar:
+            for interaction in iter_interactions(display, stream, problems):
+                report = detector.detect(interaction)
+                out.write(json.dumps(report.to_prediction(), ensure_ascii=False) + "\n")
+                written += 1
+                bar.update(1)
+    finally:
+        _release(stream)
+    where_name = STDIN_NAME if name == STDIN else name
     for problem in problems:
-        where = f"{path}:{problem.line}" if problem.line else str(path)
+        where = f"{where_name}:{problem.line}" if problem.line else where_name
         print(f"{where}: {problem.message}; skipped", file=err)
     return written, problems
+
+
+def _release(stream: IO[str]) -> None:
+    """Close a file, but leave the process's standard input open."""
+    if stream is sys.stdin:
+        return
+    if isinstance(stream, io.TextIOWrapper) and stream.buffer is getattr(
+        sys.stdin, "buffer", None
+    ):
+        stream.detach()
+        return
+    stream.close()
 
 
 def main_scan(
     paths: list[str], output: str | None, strict: bool, progress: bool | None
 ) -> int:
+    """Run `scan`; return 0, 1 for skipped lines under `strict`, 2 for bad inputs."""
+    messages = check_inputs(paths, output)
+    if messages:
+        for message in messages:
+            print(message, file=sys.stderr)
+        return 2
+
     detector = Detector()
     out: IO[str] = sys.stdout
     if output:
@@ -203,20 +314,13 @@ def main_scan(
         except OSError as error:
             print(f"cannot write {output}: {error.strerror}", file=sys.stderr)
             return 2
+
     failed = False
     unreadable = False
     try:
         for name in paths:
-            path = Path(name)
-            if not path.is_file():
-                print(
-                    f"{name}: no such file; give a JSON-lines or text file",
-                    file=sys.stderr,
-                )
-                unreadable = True
-                continue
             try:
-                _, problems = scan_file(path, out, sys.stderr, detector, progress)
+                _, problems = scan_input(name, out, sys.stderr, detector, progress)
             except UnicodeDecodeError:
                 print(
                     f"{name}: not UTF-8 text; convert it to UTF-8 first",
@@ -224,10 +328,15 @@ def main_scan(
                 )
                 unreadable = True
                 continue
+            except OSError as error:
+                print(f"{name}: cannot read it ({error.strerror})", file=sys.stderr)
+                unreadable = True
+                continue
             failed = failed or bool(problems)
     finally:
         if out is not sys.stdout:
             out.close()
+
     if unreadable:
         return 2
     if failed and strict:

@@ -7,20 +7,26 @@ the request; the worker does that.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters.errors import DeliveryRejected, PayloadInvalid
 from adapters.zendesk import webhook as zendesk
-from gateway.http import current_runtime, error_response
+from gateway.http import current_runtime, error_response, too_large_reason
+from gateway.jsonparse import InvalidJson, parse_json
 from gateway.pipeline import ZENDESK_TICKET
 
 log = logging.getLogger(__name__)
 
 zendesk_blueprint = Blueprint("zendesk", __name__)
+
+
+class BodyTooLarge(DeliveryRejected):
+    status = 413
 
 
 def _accepted(status: str, **fields: str) -> Response:
@@ -33,9 +39,11 @@ def _accepted(status: str, **fields: str) -> Response:
 def zendesk_webhook() -> Response:
     runtime = current_runtime()
     started = time.monotonic()
-    body = request.get_data(cache=True)
-    invocation = request.headers.get(zendesk.INVOCATION_HEADER, "-")[:80]
+    headers = dict(request.headers)
+    invocation = "-"
     try:
+        invocation = zendesk.invocation_id(headers) or "-"
+        body = _read_body()
         zendesk.verify_signature(
             body,
             request.headers.get(zendesk.TIMESTAMP_HEADER),
@@ -44,19 +52,15 @@ def zendesk_webhook() -> Response:
             runtime.clock(),
             runtime.settings.signature_tolerance_seconds,
         )
-        if not body.strip():
-            raise PayloadInvalid("empty body; expected a JSON object")
-        try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise PayloadInvalid(
-                f"body is not valid JSON ({type(error).__name__} at position "
-                f"{getattr(error, 'pos', getattr(error, 'start', '?'))})"
-            ) from None
-        parsed = zendesk.parse_delivery(payload, dict(request.headers), body)
+        parsed = zendesk.parse_delivery(_decode(body), headers, body)
     except DeliveryRejected as error:
+        detail = f" ({error.log_detail})" if error.log_detail else ""
         log.warning(
-            "zendesk delivery %s rejected %d: %s", invocation, error.status, error
+            "zendesk delivery %s rejected %d: %s%s",
+            invocation,
+            error.status,
+            error,
+            detail,
         )
         return error_response(error.status, str(error))
 
@@ -83,3 +87,22 @@ def zendesk_webhook() -> Response:
         (time.monotonic() - started) * 1000,
     )
     return _accepted(verdict, delivery=parsed.dedupe_key)
+
+
+def _read_body() -> bytes:
+    """Return the raw body, raising `BodyTooLarge` above the configured limit."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = current_runtime().settings.max_body_bytes
+        raise BodyTooLarge(too_large_reason(limit)) from None
+
+
+def _decode(body: bytes) -> Any:
+    """Parse a verified body as strict JSON, raising `PayloadInvalid`."""
+    if not body.strip():
+        raise PayloadInvalid("empty body; expected a JSON object")
+    try:
+        return parse_json(body)
+    except InvalidJson as error:
+        raise PayloadInvalid(f"body is not valid JSON: {error}") from None

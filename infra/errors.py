@@ -1,7 +1,8 @@
 """Errors raised by infra.
 
 InfraError
-├── ConfigError     a setting is missing or invalid; fix the setting
+├── ConfigError     a setting or a data-folder file is invalid; fix it
+├── DataDirLocked   another gateway has the data folder; stop it
 └── StorageError    the store failed; retry later
 """
 
@@ -11,7 +12,11 @@ class InfraError(Exception):
 
 
 class ConfigError(InfraError):
-    """A setting is missing or invalid; the message names it and the fix."""
+    """A setting or a data-folder file is invalid; the message names it and the fix."""
+
+
+class DataDirLocked(InfraError):
+    """Another process holds the lock on the data folder."""
 
 
 class StorageError(InfraError):

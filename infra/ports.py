@@ -53,6 +53,12 @@ class Queue(Protocol):
     def claim(self, lease_seconds: float) -> Job | None:
         """Take the next due job under a lease, or return None."""
 
+    def extend(self, job_id: str, lease_seconds: float) -> bool:
+        """Renew a running job's lease to `lease_seconds` from now.
+
+        Return False when the job is no longer running, so the lease was lost.
+        """
+
     def complete(self, job_id: str) -> None: ...
 
     def retry(self, job_id: str, delay_seconds: float, error: str) -> None: ...

@@ -30,6 +30,11 @@ TIMESTAMP_HEADER = "X-Zendesk-Webhook-Signature-Timestamp"
 INVOCATION_HEADER = "X-Zendesk-Webhook-Invocation-Id"
 ACCOUNT_HEADER = "X-Zendesk-Account-Id"
 EVENT_PREFIX = "zen:event-type:"
+# Maximum length of an accepted invocation id, which keeps dedupe keys and
+# log lines small.
+MAX_INVOCATION_ID_LENGTH = 128
+# Maximum digits in a Zendesk id: 20 digits fit any unsigned 64-bit integer.
+MAX_ID_DIGITS = 20
 
 # Event types that carry new text to inspect. Every other type is
 # acknowledged and ignored, so Zendesk's circuit breaker never trips on them.
@@ -79,11 +84,15 @@ def verify_signature(
         ) from None
     if signed_at.tzinfo is None:
         signed_at = signed_at.replace(tzinfo=datetime.UTC)
-    skew = abs((now - signed_at).total_seconds())
-    if skew > tolerance_seconds:
+    offset = (now - signed_at).total_seconds()
+    if abs(offset) > tolerance_seconds:
+        # The offset goes to the log only: telling the caller would reveal
+        # the gateway's clock.
+        direction = "behind" if offset > 0 else "ahead of"
         raise SignatureInvalid(
-            f"{TIMESTAMP_HEADER} is {int(skew)} s from the gateway's clock; "
-            f"at most {tolerance_seconds} s is accepted"
+            f"signature timestamp outside the allowed window of "
+            f"{tolerance_seconds} s; sign the delivery with the current time",
+            log_detail=f"timestamp {int(abs(offset))} s {direction} the gateway's clock",
         )
     offered = signature.strip().encode()
     for secret in secrets:
@@ -172,19 +181,65 @@ def _header(headers: Mapping[str, str], name: str) -> str:
     return ""
 
 
+def invocation_id(headers: Mapping[str, str]) -> str:
+    """Return the X-Zendesk-Webhook-Invocation-Id header, or "" when absent.
+
+    Raise `PayloadInvalid` when the value is longer than
+    `MAX_INVOCATION_ID_LENGTH` or contains non-printable characters. The
+    message never quotes the value.
+    """
+    value = _header(headers, INVOCATION_HEADER).strip()
+    if len(value) > MAX_INVOCATION_ID_LENGTH:
+        raise PayloadInvalid(
+            f"{INVOCATION_HEADER} is {len(value)} characters long; at most "
+            f"{MAX_INVOCATION_ID_LENGTH} are accepted"
+        )
+    if not value.isprintable():
+        raise PayloadInvalid(
+            f"{INVOCATION_HEADER} contains non-printable characters; expected "
+            "the invocation id Zendesk sends"
+        )
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    return "a number"
+
+
 def _id_text(value: Any, name: str) -> str:
     """Return a Zendesk id (an int in REST, a string in events) as text."""
-    if isinstance(value, bool) or value is None:
+    if value is None:
         raise PayloadInvalid(f"{name} is missing; expected a numeric Zendesk id")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PayloadInvalid(
+            f"{name} must be a numeric Zendesk id, got {_json_type(value)}"
+        )
     text = str(value).strip()
-    if not text.isdigit():
+    if not _is_id(text):
         raise PayloadInvalid(f"{name} must be a numeric Zendesk id, got {text[:40]!r}")
+    if len(text) > MAX_ID_DIGITS:
+        raise PayloadInvalid(
+            f"{name} has {len(text)} digits; a Zendesk id has at most {MAX_ID_DIGITS}"
+        )
     return text
 
 
+def _is_id(text: str) -> bool:
+    """Tell whether `text` is ASCII digits; `str.isdigit` also accepts others."""
+    return text.isascii() and text.isdigit()
+
+
 def _optional_id(value: Any) -> str | None:
-    text = str(value).strip() if value not in (None, "") else ""
-    return text if text.isdigit() else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = str(value).strip()
+    return text if _is_id(text) and len(text) <= MAX_ID_DIGITS else None
 
 
 def parse_delivery(
@@ -290,7 +345,7 @@ def _parse_trigger(
         raise PayloadInvalid(
             'trigger body has no ticket_id; template it as {"ticket_id": "{{ticket.id}}"}'
         )
-    invocation = _header(headers, INVOCATION_HEADER).strip()
+    invocation = invocation_id(headers)
     if invocation:
         dedupe_key = f"zendesk:invocation:{invocation}"
     else:

@@ -2,18 +2,24 @@
 
 Each thread gets its own connection. The file runs in WAL mode so webhook
 threads can write while the worker reads, and with `secure_delete` so a
-wiped job payload does not linger in free pages.
+wiped job payload does not linger in free pages. The database file and its
+-wal and -shm files have mode 0600, because findings and queued payloads
+are personal data.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from infra.errors import StorageError
+from infra.errors import ConfigError, StorageError
+
+# Suffixes of the files SQLite keeps beside the database in WAL mode.
+_WAL_SUFFIXES = ("-wal", "-shm")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -107,10 +113,35 @@ class Database:
     """A SQLite file with a connection per thread and the Redline schema."""
 
     def __init__(self, path: Path) -> None:
+        """Open or create the database at `path` and apply the schema.
+
+        Raise `ConfigError` when `path` is a folder or not a SQLite database,
+        and `StorageError` when the file cannot be opened or created.
+        """
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.connection().executescript(SCHEMA)
+        if path.is_dir():
+            raise ConfigError(
+                f"database {path} is a folder, not a SQLite file; move the folder "
+                "away or set REDLINE_DATA_DIR to another folder"
+            )
+        _create_private(path)
+        try:
+            self.connection().executescript(SCHEMA)
+        except sqlite3.OperationalError as error:
+            self.close()
+            raise StorageError(
+                f"cannot open the database {path} ({error}); check that the file "
+                "and its folder are readable and writable"
+            ) from None
+        except sqlite3.DatabaseError as error:
+            self.close()
+            raise ConfigError(
+                f"database {path} is not a usable SQLite database ({error}); move "
+                "it aside to start with an empty ledger and queue, or restore it "
+                "from a backup"
+            ) from None
 
     def connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -124,10 +155,14 @@ class Database:
                     f"cannot open the database at {self.path}: {error}"
                 ) from error
             connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute("PRAGMA secure_delete=ON")
-            connection.execute("PRAGMA foreign_keys=ON")
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                connection.execute("PRAGMA secure_delete=ON")
+                connection.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.Error:
+                connection.close()
+                raise
             self._local.connection = connection
         return connection
 
@@ -152,3 +187,22 @@ class Database:
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 and tighten any looser mode.
+
+    SQLite gives the -wal and -shm files it creates the mode of the database
+    file, so creating that file first is enough for new files.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise StorageError(
+            f"cannot create the database {path} ({error.strerror}); check that "
+            "its folder is writable"
+        ) from None
+    os.close(descriptor)
+    for name in (str(path), *(str(path) + suffix for suffix in _WAL_SUFFIXES)):
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)

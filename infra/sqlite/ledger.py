@@ -253,7 +253,10 @@ class SqliteLedger:
         if status:
             query += " WHERE status = ?"
             params.append(status)
-        query += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
+        # rowid grows with each insert, so cases created in the same second
+        # keep a stable newest-first order across pages. VACUUM may renumber
+        # rowids, and nothing here runs it.
+        query += " ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
         return [
             self._case_from_row(connection, row)
@@ -264,7 +267,8 @@ class SqliteLedger:
         connection = self.database.connection()
         rows = connection.execute(
             "SELECT * FROM cases WHERE id IN "
-            "(SELECT case_id FROM findings WHERE fingerprint = ?) ORDER BY created_at",
+            "(SELECT case_id FROM findings WHERE fingerprint = ?) "
+            "ORDER BY created_at, rowid",
             (value_fingerprint,),
         )
         return [self._case_from_row(connection, row) for row in rows]

@@ -89,6 +89,29 @@ class SqliteQueue:
             row["id"], row["kind"], payload, row["attempts"] + 1, row["dedupe_key"]
         )
 
+    def extend(self, job_id: str, lease_seconds: float) -> bool:
+        with self.database.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE jobs SET lease_until = ? WHERE id = ? AND status = 'running'",
+                (self._clock() + lease_seconds, job_id),
+            )
+        return cursor.rowcount == 1
+
+    def recover_orphans(self) -> int:
+        """Make every job left 'running' claimable now; return how many there were.
+
+        Call this only while no worker can hold a lease, such as at the start
+        of the one gateway that holds the data folder's lock. The interrupted
+        attempt still counts towards the job's attempts.
+        """
+        with self.database.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE jobs SET status = 'queued', lease_until = NULL, "
+                "available_at = ? WHERE status = 'running'",
+                (self._clock(),),
+            )
+        return cursor.rowcount
+
     def complete(self, job_id: str) -> None:
         with self.database.transaction() as connection:
             connection.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,10 @@ from flask.testing import FlaskClient
 
 from adapters.zendesk.webhook import sign
 from gateway.app import create_app
+from gateway.pipeline import ZENDESK_TICKET
 from gateway.runtime import Runtime
 from infra.config import Settings, ZendeskSettings
+from infra.ports import Job
 from tests.conftest import WEBHOOK_SECRET, FrozenClock
 from tests.fakedata import card, resident_id
 from tests.fakes.zendesk_server import FakeZendesk
@@ -458,3 +461,242 @@ def test_long_thread_is_read_across_pages(
 
 def test_clock_fixture_is_timezone_aware(clock: FrozenClock) -> None:
     assert clock().tzinfo is datetime.UTC
+
+
+# --- hostile bodies and headers ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"ticket_id": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+        (b'{"ticket_id": NaN}', "NaN is not a JSON value"),
+        (b'{"ticket_id": 5, "x": -Infinity}', "-Infinity is not a JSON value"),
+        (b'{"ticket_id": "\xff"}', "not UTF-8"),
+    ],
+)
+def test_hostile_json_is_400(
+    local: tuple[Runtime, FlaskClient], clock: FrozenClock, body: bytes, reason: str
+) -> None:
+    runtime, client = local
+    response = post_signed(client, clock, body)
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_json()["reason"]
+    assert reason in response.get_json()["reason"]
+    assert runtime.queue.counts()["queued"] == 0
+
+
+def test_huge_invocation_id_is_400_and_not_echoed(
+    local: tuple[Runtime, FlaskClient],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, client = local
+    invocation = "inv-" + "z" * 5000
+    body = json.dumps({"ticket_id": "5"}).encode()
+    response = post_signed(
+        client, clock, body, **{"X-Zendesk-Webhook-Invocation-Id": invocation}
+    )
+    assert response.status_code == 400
+    reason = response.get_json()["reason"]
+    assert "5004 characters long; at most 128" in reason
+    assert "zzzz" not in response.get_data(as_text=True)
+    assert "zzzz" not in caplog.text
+    assert "rejected 400" in caplog.text
+    assert runtime.queue.counts()["queued"] == 0
+
+
+def test_control_character_in_invocation_id_is_400(
+    local: tuple[Runtime, FlaskClient], clock: FrozenClock
+) -> None:
+    _, client = local
+    body = json.dumps({"ticket_id": "5"}).encode()
+    response = post_signed(
+        client, clock, body, **{"X-Zendesk-Webhook-Invocation-Id": "inv\x07bell"}
+    )
+    assert response.status_code == 400
+    assert "non-printable" in response.get_json()["reason"]
+
+
+def test_stale_signature_hides_offset_but_logs_it(
+    local: tuple[Runtime, FlaskClient],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, client = local
+    response = post_signed(
+        client, clock, comment_event("e", 1, "x"), signed_at="2026-03-02T09:00:00Z"
+    )
+    assert response.status_code == 401
+    reason = response.get_json()["reason"]
+    assert "timestamp outside the allowed window of 300 s" in reason
+    assert "1800" not in reason
+    assert "timestamp 1800 s behind the gateway's clock" in caplog.text
+
+
+def test_oversized_body_names_limit_and_is_logged(
+    local: tuple[Runtime, FlaskClient],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, client = local
+    body = comment_event("big", 1, "x" * (1024 * 1024 + 10))
+    response = post_signed(client, clock, body)
+    assert response.status_code == 413
+    reason = response.get_json()["reason"]
+    assert "1048576 bytes" in reason
+    assert "REDLINE_MAX_BODY_BYTES" in reason
+    assert "rejected 413" in caplog.text
+    assert "xxxx" not in caplog.text
+
+
+# --- nothing to inspect --------------------------------------------------------
+
+
+def test_bare_trigger_has_nothing_to_inspect(
+    local: tuple[Runtime, FlaskClient],
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runtime, client = local
+    caplog.set_level(logging.INFO)
+    body = json.dumps({"ticket_id": "77"}).encode()
+    response = post_signed(
+        client, clock, body, **{"X-Zendesk-Webhook-Invocation-Id": "inv-bare"}
+    )
+    assert response.status_code == 202
+    assert runtime.worker.drain() == 1
+
+    warnings = [r for r in caplog.records if "nothing to inspect" in r.getMessage()]
+    assert len([r for r in warnings if r.levelno == logging.WARNING]) == 1
+    (job_line,) = [r for r in warnings if r.levelno == logging.INFO]
+    assert "ticket 77" in warnings[0].getMessage()
+    assert job_line.getMessage().startswith("job ")
+    assert runtime.queue.counts()["done"] == 1
+    assert client.get("/api/outbox").get_json()["entries"] == []
+
+
+def test_handler_outcome_for_bare_trigger(local: tuple[Runtime, FlaskClient]) -> None:
+    runtime, _ = local
+    handler = runtime.worker.handlers[ZENDESK_TICKET]
+    job = Job(
+        "j1",
+        ZENDESK_TICKET,
+        {"ticket_id": "77", "event": "trigger", "dedupe_key": "zendesk:body:1"},
+        1,
+    )
+    assert handler(job).verdict == "nothing to inspect"
+
+
+def test_trigger_with_comment_text_is_inspected(
+    local: tuple[Runtime, FlaskClient], clock: FrozenClock
+) -> None:
+    runtime, client = local
+    body = json.dumps({"ticket_id": "78", "latest_comment": f"卡号{CARD}"}).encode()
+    post_signed(client, clock, body)
+    runtime.worker.drain()
+    (case,) = runtime.ledger.list_cases()
+    assert case.source["ticket_id"] == "78"
+
+
+# --- the API -------------------------------------------------------------------
+
+
+def test_unknown_status_is_400_naming_allowed(
+    local: tuple[Runtime, FlaskClient],
+) -> None:
+    _, client = local
+    response = client.get("/api/cases?status=bogus")
+    assert response.status_code == 400
+    reason = response.get_json()["reason"]
+    assert "open, acknowledged, resolved, false_positive" in reason
+    assert "'bogus'" in reason
+
+
+def test_known_or_empty_status_is_accepted(
+    local: tuple[Runtime, FlaskClient],
+) -> None:
+    _, client = local
+    assert client.get("/api/cases?status=open").status_code == 200
+    assert client.get("/api/cases?status=").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["fingerprint=", "fingerprint=%20%20"])
+def test_empty_fingerprint_is_400(
+    local: tuple[Runtime, FlaskClient], query: str
+) -> None:
+    _, client = local
+    response = client.get(f"/api/cases?{query}")
+    assert response.status_code == 400
+    assert "fingerprint is empty" in response.get_json()["reason"]
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        ("Bearer s3cret", 200),
+        ("bearer s3cret", 200),
+        ("BEARER  s3cret ", 200),
+        ("Basic s3cret", 401),
+        ("Bearer wrong", 401),
+        ("Bearer", 401),
+        ("s3cret", 401),
+    ],
+)
+def test_bearer_scheme_is_case_insensitive(
+    settings: Settings, clock: FrozenClock, header: str, status: int
+) -> None:
+    runtime = Runtime.build(
+        dataclasses.replace(settings, api_token="s3cret"), clock=clock
+    )
+    client = create_app(runtime).test_client()
+    response = client.get("/api/cases", headers={"Authorization": header})
+    assert response.status_code == status
+    runtime.database.close()
+
+
+def test_cases_list_newest_first_with_stable_ties(
+    local: tuple[Runtime, FlaskClient], clock: FrozenClock
+) -> None:
+    runtime, client = local
+    for number in range(1, 7):
+        post_signed(client, clock, comment_event(f"ev-o{number}", 700 + number, CARD))
+    runtime.worker.drain()
+    tickets = [
+        c["source"]["ticket_id"] for c in client.get("/api/cases").get_json()["cases"]
+    ]
+    assert tickets == ["706", "705", "704", "703", "702", "701"]
+    paged = [
+        c["source"]["ticket_id"]
+        for offset in range(0, 6, 2)
+        for c in client.get(f"/api/cases?limit=2&offset={offset}").get_json()["cases"]
+    ]
+    assert paged == tickets
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/nope", 404),
+        ("get", "/api/nope", 404),
+        ("delete", "/api/cases", 405),
+        ("get", "/webhooks/zendesk", 405),
+    ],
+)
+def test_unknown_routes_and_methods_are_json(
+    local: tuple[Runtime, FlaskClient], method: str, path: str, status: int
+) -> None:
+    _, client = local
+    response = getattr(client, method)(path)
+    assert response.status_code == status
+    assert response.is_json
+    assert response.get_json()["status"] == "error"
+
+
+def test_method_not_allowed_keeps_allow_header(
+    local: tuple[Runtime, FlaskClient],
+) -> None:
+    _, client = local
+    response = client.get("/webhooks/zendesk")
+    assert "POST" in response.headers["Allow"]

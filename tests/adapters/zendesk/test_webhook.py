@@ -12,6 +12,7 @@ from adapters.zendesk.webhook import (
     INVOCATION_HEADER,
     Delivery,
     Ignored,
+    invocation_id,
     parse_delivery,
     sign,
     verify_signature,
@@ -82,15 +83,28 @@ def test_wrong_secret_is_rejected() -> None:
 def test_stale_timestamp_is_rejected() -> None:
     body = event_body()
     old = "2026-03-02T09:24:59Z"
-    with pytest.raises(SignatureInvalid, match="at most 300 s"):
+    with pytest.raises(SignatureInvalid, match="allowed window of 300 s") as caught:
         verify_signature(body, old, sign(SECRET, old, body), [SECRET], NOW)
+    assert caught.value.log_detail == "timestamp 301 s behind the gateway's clock"
 
 
 def test_future_timestamp_is_rejected() -> None:
     body = event_body()
     ahead = "2026-03-02T09:36:00Z"
-    with pytest.raises(SignatureInvalid, match="clock"):
+    with pytest.raises(SignatureInvalid, match="allowed window") as caught:
         verify_signature(body, ahead, sign(SECRET, ahead, body), [SECRET], NOW)
+    assert "360 s ahead of" in caught.value.log_detail
+
+
+def test_stale_timestamp_message_hides_the_offset() -> None:
+    body = event_body()
+    old = "2026-03-02T08:00:00Z"
+    with pytest.raises(SignatureInvalid) as caught:
+        verify_signature(body, old, sign(SECRET, old, body), [SECRET], NOW)
+    message = str(caught.value)
+    assert "timestamp outside the allowed window of 300 s" in message
+    assert "5400" not in message
+    assert "5400" in caught.value.log_detail
 
 
 def test_reserialised_body_fails() -> None:
@@ -205,7 +219,14 @@ def test_trigger_without_invocation_id_dedupes_on_signed_bytes() -> None:
         ([1, 2], "expected a JSON object"),
         ({"hello": "world"}, "no ticket_id"),
         ({"ticket_id": "abc"}, "numeric Zendesk id"),
-        ({"ticket_id": True}, "missing"),
+        ({"ticket_id": True}, "must be a numeric Zendesk id, got a boolean"),
+        ({"ticket_id": None}, "no ticket_id"),
+        ({"ticket_id": [1]}, "got an array"),
+        ({"ticket_id": 4711.0}, "got a number"),
+        ({"ticket_id": "4" * 21}, "has 21 digits; a Zendesk id has at most 20"),
+        ({"ticket_id": 10**21}, "has 22 digits"),
+        ({"ticket_id": "４７１１"}, "numeric Zendesk id"),
+        ({"ticket": {"id": "9" * 25}}, "has 25 digits"),
         (
             {"type": "zen:event-type:ticket.comment_added", "detail": {"id": "1"}},
             "no id",
@@ -215,3 +236,43 @@ def test_trigger_without_invocation_id_dedupes_on_signed_bytes() -> None:
 def test_invalid_payloads(payload: object, message: str) -> None:
     with pytest.raises(PayloadInvalid, match=message):
         parse_delivery(payload, {}, b"")
+
+
+def test_twenty_digit_ticket_id_is_accepted() -> None:
+    parsed = parse_delivery({"ticket_id": "9" * 20}, {}, b"x")
+    assert isinstance(parsed, Delivery)
+    assert parsed.ticket_id == "9" * 20
+
+
+def test_event_with_oversized_ticket_id_is_rejected() -> None:
+    payload = json.loads(event_body())
+    payload["detail"]["id"] = "1" * 30
+    with pytest.raises(PayloadInvalid, match="detail.id has 30 digits"):
+        parse_delivery(payload, {}, b"")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("x" * 129, "is 129 characters long; at most 128"),
+        ("x" * 100_000, "is 100000 characters long"),
+        ("inv\x01ok", "non-printable characters"),
+        ("inv\tok", "non-printable characters"),
+    ],
+)
+def test_bad_invocation_id_is_rejected(value: str, message: str) -> None:
+    with pytest.raises(PayloadInvalid, match=message) as caught:
+        invocation_id({INVOCATION_HEADER: value})
+    assert "xxxx" not in str(caught.value)
+
+
+def test_invocation_id_at_the_limit_is_accepted() -> None:
+    assert invocation_id({INVOCATION_HEADER.lower(): " " + "a" * 128 + " "}) == (
+        "a" * 128
+    )
+    assert invocation_id({}) == ""
+
+
+def test_trigger_with_bad_invocation_id_is_rejected() -> None:
+    with pytest.raises(PayloadInvalid, match="characters long"):
+        parse_delivery({"ticket_id": 5}, {INVOCATION_HEADER: "i" * 500}, b"x")
