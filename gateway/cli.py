@@ -71,6 +71,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="never show progress",
     )
+
+    evaluate = commands.add_parser(
+        "eval", help="score the detectors on a labelled corpus (JSON lines with labels)"
+    )
+    evaluate.add_argument("corpus", metavar="CORPUS", help="labelled corpus file")
+    evaluate.add_argument(
+        "--json", action="store_true", help="print the counts as JSON after the tables"
+    )
+
+    commands.add_parser("rules", help="list every identification and phrase rule")
     return parser
 
 
@@ -245,10 +255,56 @@ def _stop_worker(worker: Worker) -> int:
     return 0
 
 
+def evaluate_corpus(corpus: str, as_json: bool) -> int:
+    """Print the entity, behaviour and severity tables for a labelled corpus."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from detectors.engine import Detector
+    from gateway.evaluate import evaluate_file, render
+
+    path = Path(corpus)
+    if not path.is_file():
+        print(
+            f"{corpus}: no such file; give a labelled JSON-lines corpus",
+            file=sys.stderr,
+        )
+        return 2
+    scores = evaluate_file(path, Detector(), sys.stderr)
+    print(render(scores))
+    if as_json:
+        print(json.dumps(asdict(scores)))
+    return 0
+
+
+def list_rules() -> int:
+    """Print every identification rule and phrase rule, one per line, with counts."""
+    from detectors.phrases.rules import RULES
+    from detectors.recognizers import catalogue
+
+    identification = catalogue()
+    for rule in identification:
+        print(
+            f"{rule['rule']:48} {rule['type']:24} {rule['form']:8} {rule['description']}"
+        )
+    for phrase in RULES:
+        print(f"phrase.{phrase.name:41} {'RISKY_PHRASE':24} {phrase.behaviour}")
+    print(
+        f"{len(identification)} identification rules, {len(RULES)} phrase rules",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
         return run(args.host, args.port)
+    if args.command == "eval":
+        return evaluate_corpus(args.corpus, args.json)
+    if args.command == "rules":
+        return list_rules()
     from gateway.scan import main_scan
 
     return main_scan(args.files, args.output, args.strict, args.progress)

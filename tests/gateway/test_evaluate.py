@@ -6,7 +6,10 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 from detectors.engine import Detector
+from gateway.cli import main
 from gateway.evaluate import Scores, evaluate_file, overlap_ratio, render
 from tests.fakedata import card
 
@@ -113,3 +116,30 @@ def test_evaluate_file_end_to_end(tmp_path: Path) -> None:
     assert "severity accuracy 1.000" in table
     assert ":2: skipped" in err.getvalue()
     assert ":3: skipped" in err.getvalue()
+
+
+def test_eval_command_prints_the_tables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "c.jsonl"
+    row = {
+        "id": "x",
+        "channel": "chat",
+        "segments": [{"id": "s1", "speaker": "customer", "text": "你好"}],
+        "labels": {"entities": [], "behaviours": [], "severity": "none"},
+    }
+    corpus.write_text(json.dumps(row) + "\n")
+    assert main(["eval", str(corpus)]) == 0
+    assert "severity accuracy 1.000" in capsys.readouterr().out
+
+
+def test_eval_command_missing_corpus(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "/nonexistent/corpus.jsonl"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_rules_command_lists_over_100_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) > 100
+    assert "identification rules" in captured.err
