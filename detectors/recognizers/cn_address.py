@@ -41,6 +41,7 @@ from detectors.recognizers.cn_address_data import (
     NOT_HOUSE_NUMBER_FOLLOWERS,
     NUMBERED_SUFFIXES,
     PERSONAL_CONTEXT,
+    PERSONAL_CONTEXT_AFTER,
     PROVINCES,
     TRADITIONAL_TO_SIMPLIFIED,
     Level,
@@ -50,14 +51,15 @@ PERSONAL = keyword_pattern(PERSONAL_CONTEXT)
 BUSINESS = keyword_pattern(BUSINESS_CONTEXT)
 
 # A number with an address suffix. The number is Arabic (26-3 and 12B too), a
-# single letter (A座) or a small Chinese numeral (三单元, 四段).
+# single letter (A座) or a Chinese numeral up to the thousands (三单元,
+# 二十三号楼, 一百零八号).
 _NUMBERED = re.compile(
     rf"""
     (?<![0-9A-Za-z])
     (?P<number>
         [0-9]{{1,5}}(?:-[0-9]{{1,4}})?[A-Za-z]?
       | [A-Za-z]
-      | [一二三四五六七八九十]{{1,3}}
+      | [一二三四五六七八九十][一二三四五六七八九十百千零〇]{{0,6}}
     )
     (?P<suffix>{"|".join(NUMBERED_SUFFIXES)})
     """,
@@ -65,6 +67,11 @@ _NUMBERED = re.compile(
 )
 # A room number with no suffix, right after a unit or building: 1单元1401.
 _BARE_ROOM = re.compile(r"[0-9]{3,5}(?![0-9A-Za-z])")
+# A form label right before an address (地址：). It is a personal cue only in
+# a customer's message, where it heads the customer's own address. Agents
+# use the same label for shops and sights, and 地址是 or 地址在 is how venue
+# addresses are given, so those stay no cue.
+_ADDRESS_LABEL = re.compile(r"地址\s*[:：]\s*$")
 
 _PROVINCE_NAMES = tuple(name for pair in PROVINCES for name in pair)
 # Tried in this order, so a road wins a tie with a compound of equal score.
@@ -371,6 +378,16 @@ def locates_home(parts: list[Part]) -> bool:
     return bool(small_area) and numbered and len(levels & _ADMIN_LEVELS) >= 2
 
 
+def _has_personal_context(simple: str, start: int, end: int, speaker: str) -> bool:
+    """Return whether the words around an address name it as someone's."""
+    before = simple[max(0, start - 12) : start]
+    if PERSONAL.search(before):
+        return True
+    if speaker == "customer" and _ADDRESS_LABEL.search(before):
+        return True
+    return simple.startswith(PERSONAL_CONTEXT_AFTER, end)
+
+
 def describe(parts: list[Part]) -> str:
     names = [part.level.name.lower() for part in parts]
     known = [p.level.name.lower() for p in parts if p.known]
@@ -389,8 +406,49 @@ RULES = (
         examples=(
             "收货地址：上海市长宁区仙霞路318号",
             "寄到浙江省杭州市西湖区文三路168号",
+            "寄到武汉市武昌区中北大道235号",
+            "送到北京市东城区香饵胡同21号",
+            "寄到沈阳市和平区太原北大街9号",
         ),
         counter_examples=("地址改成广州市越秀区东风中路62号",),
+    ),
+    Rule(
+        "cn_address.address_label",
+        "ADDRESS",
+        "a road and house number after an address label such as 家庭地址, "
+        "通讯地址 or 联系地址, or after a bare 地址： in a customer's message. "
+        "The label is not part of the span",
+        examples=(
+            "家庭地址：南昌市青山湖区北京东路66号",
+            "我的通讯地址是贵阳市云岩区中华北路105号",
+            "联系地址 兰州市城关区庆阳路77号",
+            "地址：昆明市五华区青年路210号",
+        ),
+        counter_examples=("地址是昆明市五华区青年路210号",),
+    ),
+    Rule(
+        "cn_address.personal_after",
+        "ADDRESS",
+        "a road and house number followed by 居住 or 居民",
+        examples=("他在苏州市吴中区东吴北路300号居住", "长春市南关区人民大街66号居民"),
+        counter_examples=("他在苏州市吴中区东吴北路300号开店",),
+    ),
+    Rule(
+        "cn_address.new_area",
+        "ADDRESS",
+        "a house number after a 新区 or 开发区 inside a district",
+        examples=("我住在长沙市岳麓区梅溪湖新区36号",),
+        counter_examples=("我住在长沙市岳麓区梅溪湖新区",),
+    ),
+    Rule(
+        "cn_address.chinese_numerals",
+        "ADDRESS",
+        "house and building numbers written in Chinese numerals",
+        examples=(
+            "寄到兰州市城关区庆阳路四百二十号",
+            "送到大连市中山区人民路八号二十三号楼",
+        ),
+        counter_examples=("一百号人在排队", "坐地铁十一号线"),
     ),
     Rule(
         "cn_address.road_flat",
@@ -419,6 +477,7 @@ RULES = (
         examples=(
             "收件地址 北京市朝阳区望京街道花家地村12号",
             "快递寄到河北省保定市清苑区东闾乡南庄村38号",
+            "寄到江西省吉安市永丰县佐龙乡桥头村五组12号",
         ),
     ),
     Rule(
@@ -478,7 +537,7 @@ class ChineseAddressRecognizer(Recognizer):
                 "ADDRESS",
                 "full",
                 folded[start:end],
-                self._confidence(simple, parts),
+                self._confidence(simple, parts, view.segment.speaker),
                 self.name,
                 describe(parts),
                 {"cn_address", *(part.level.name.lower() for part in parts)},
@@ -502,18 +561,18 @@ class ChineseAddressRecognizer(Recognizer):
         return parts
 
     @staticmethod
-    def _confidence(simple: str, parts: list[Part]) -> float:
+    def _confidence(simple: str, parts: list[Part], speaker: str) -> float:
         """Score by the number of parts; context moves the score.
 
         An address with no unit, room or 栋 building scores below the
-        reporting threshold unless personal context precedes it, because
+        reporting threshold unless personal context surrounds it, because
         shops, offices and sights have addresses of that shape too.
         """
         confidence = 0.55 + 0.06 * (len(parts) - 2)
         if any(part.known for part in parts):
             confidence += 0.05
         start, end = parts[0].start, parts[-1].end
-        if PERSONAL.search(simple[max(0, start - 12) : start]):
+        if _has_personal_context(simple, start, end, speaker):
             confidence += 0.05
         elif not any(_is_dwelling(simple, part) for part in parts):
             confidence = min(confidence, _UNPROVEN_CONFIDENCE)

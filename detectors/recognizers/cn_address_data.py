@@ -77,13 +77,26 @@ PROVINCES: tuple[tuple[str, str], ...] = (
 )
 
 # Suffixes of the named levels, longest first within a level. 市 is both a
-# prefecture-level city and a county-level city (苏州市昆山市).
+# prefecture-level city and a county-level city (苏州市昆山市). 新区 and
+# 开发区 are districts of their own (浦东新区) or areas inside one
+# (道里区群力新区), so they are suffixes at both levels.
 NAMED_SUFFIXES: dict[Level, tuple[str, ...]] = {
     Level.CITY: ("自治州", "地区", "市", "州", "盟"),
     Level.DISTRICT: ("自治县", "自治旗", "新区", "区", "县", "旗", "市"),
-    Level.TOWN: ("街道", "镇", "乡"),
+    Level.TOWN: ("开发区", "街道", "新区", "镇", "乡"),
     Level.VILLAGE: ("社区", "嘎查", "村"),
-    Level.ROAD: ("大道", "大街", "胡同", "路", "街", "巷", "弄", "道", "段"),
+    Level.ROAD: (
+        "大道",
+        "大街",
+        "胡同",
+        "巷子",
+        "路",
+        "街",
+        "巷",
+        "弄",
+        "道",
+        "段",
+    ),
     Level.COMPOUND: (
         "小区",
         "花园",
@@ -188,7 +201,8 @@ LEAD_IN_WORDS = (
 )
 
 # Context words showing that a person lives or receives mail at the address.
-# A bare 地址 is not enough: sights and shops have addresses too.
+# A bare 地址 is not enough, because sights and shops have addresses too. The
+# recognizer accepts a 地址： label only in a customer's message.
 PERSONAL_CONTEXT = (
     "收货",
     "收件",
@@ -207,11 +221,23 @@ PERSONAL_CONTEXT = (
     "现居",
     "现住",
     "户籍",
+    "户口",
     "我家",
     "家里",
     "我的地址",
     "新地址",
+    "家庭地址",
+    "通讯地址",
+    "通信地址",
+    "联系地址",
+    "居住地址",
+    "常住地址",
+    "身份证地址",
 )
+
+# Words right after an address that name it as someone's home: 在…号居住,
+# …号居民.
+PERSONAL_CONTEXT_AFTER = ("居住", "居民", "住户")
 
 # Context words showing that the address belongs to a business or a sight.
 BUSINESS_CONTEXT = (

@@ -17,15 +17,17 @@ from detectors.types import Segment
 THRESHOLD = Detector(recognizers=[]).min_confidence
 
 
-def candidates(text: str) -> list[Candidate]:
-    view = SegmentView(Segment(id="s1", speaker="customer", text=text), "zh")
+def candidates(text: str, speaker: str = "customer") -> list[Candidate]:
+    view = SegmentView(Segment(id="s1", speaker=speaker, text=text), "zh")
     return list(ChineseAddressRecognizer().find(view))
 
 
-def reported(text: str) -> list[str]:
+def reported(text: str, speaker: str = "customer") -> list[str]:
     """Return the covered text of each address the engine would report."""
     return [
-        text[c.start : c.end] for c in candidates(text) if c.confidence >= THRESHOLD
+        text[c.start : c.end]
+        for c in candidates(text, speaker)
+        if c.confidence >= THRESHOLD
     ]
 
 
@@ -120,6 +122,78 @@ def test_non_addresses_are_ignored(text: str) -> None:
     ],
 )
 def test_business_addresses_are_not_reported(text: str) -> None:
+    assert reported(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "covered"),
+    [
+        ("家庭地址：济南市历下区泉城路180号", "济南市历下区泉城路180号"),
+        ("通讯地址是济南市历下区泉城路180号", "济南市历下区泉城路180号"),
+        ("我的联系地址是太原市小店区长风街56号", "太原市小店区长风街56号"),
+        ("邮寄地址:太原市小店区长风街56号", "太原市小店区长风街56号"),
+        ("居住地址 福州市鼓楼区五四路99号", "福州市鼓楼区五四路99号"),
+        ("身份证地址是福州市鼓楼区五四路99号", "福州市鼓楼区五四路99号"),
+        ("地址：福州市鼓楼区五四路99号", "福州市鼓楼区五四路99号"),
+        ("地址: 五四路99号", "五四路99号"),
+    ],
+)
+def test_address_labels_are_personal_context(text: str, covered: str) -> None:
+    assert reported(text) == [covered]
+
+
+def test_bare_label_counts_only_for_customer() -> None:
+    text = "地址：福州市鼓楼区五四路99号"
+    assert reported(text, speaker="agent") == []
+    assert reported(f"您的家庭{text}", speaker="agent") == ["福州市鼓楼区五四路99号"]
+
+
+@pytest.mark.parametrize(
+    ("text", "covered"),
+    [
+        # a 新区 or 开发区 inside a district, before a house number
+        ("我住在合肥市包河区滨湖新区58号", "合肥市包河区滨湖新区58号"),
+        ("现住南宁市青秀区仙葫开发区9号", "南宁市青秀区仙葫开发区9号"),
+        # a 新区 that is a district of its own stays one
+        ("寄到上海市浦东新区张杨路88号", "上海市浦东新区张杨路88号"),
+        # 大道, 大街, 胡同 and 巷子
+        ("寄到南宁市青秀区民族大道136号", "南宁市青秀区民族大道136号"),
+        ("寄到天津市和平区南京大街12号", "天津市和平区南京大街12号"),
+        ("送到北京市西城区砖塔胡同48号", "北京市西城区砖塔胡同48号"),
+        ("寄到成都市青羊区窄巷子21号", "成都市青羊区窄巷子21号"),
+        # a rural address: county, town, village, group and house number
+        (
+            "寄到湖北省黄冈市麻城市宋埠镇彭店村3组27号",
+            "湖北省黄冈市麻城市宋埠镇彭店村3组27号",
+        ),
+        (
+            "寄到四川省南充市仪陇县马鞍镇石桥村六组十五号",
+            "四川省南充市仪陇县马鞍镇石桥村六组十五号",
+        ),
+        # house and building numbers in Chinese numerals
+        ("寄到郑州市金水区农业路四百号", "郑州市金水区农业路四百号"),
+        ("我住在郑州市金水区花园路一百零八号", "郑州市金水区花园路一百零八号"),
+        ("送到郑州市金水区经三路六号二十三号楼", "郑州市金水区经三路六号二十三号楼"),
+        # personal context after the address
+        ("她在贵阳市南明区花果园大街8号居住", "贵阳市南明区花果园大街8号"),
+        ("贵阳市南明区花果园大街8号居民", "贵阳市南明区花果园大街8号"),
+    ],
+)
+def test_more_address_shapes_are_found(text: str, covered: str) -> None:
+    assert reported(text) == [covered]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一百号人在门口排队",  # a count of people
+        "坐十一号线到终点站",  # a metro line in Chinese numerals
+        "我住在合肥市包河区滨湖新区",  # an area without a house number
+        "他在贵阳市南明区花果园大街8号开店",  # a shop, no personal context
+        "门店地址：济南市历下区泉城路180号",  # a labelled shop address
+    ],
+)
+def test_more_non_addresses_are_ignored(text: str) -> None:
     assert reported(text) == []
 
 
