@@ -168,6 +168,22 @@ class Rule:
     form: str = "full"
 
 
+@dataclass(frozen=True)
+class Shape:
+    """A shape a recognizer accepts, with its confidences and examples.
+
+    `without_keyword` is None when the shape counts only next to one of the
+    recognizer's keywords; `description` may stay empty when the recognizer
+    writes its rule descriptions itself.
+    """
+
+    with_keyword: float
+    without_keyword: float | None
+    examples: tuple[str, ...]
+    counter_examples: tuple[str, ...] = ()
+    description: str = ""
+
+
 class Recognizer(ABC):
     """Finds one family of items in a segment.
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
     Rule,
     SegmentView,
+    Shape,
     keyword_pattern,
 )
 
@@ -85,47 +85,33 @@ _CHINESE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Series:
-    """A Chinese passport series: confidences, description and examples.
-
-    `without_keyword` is None when the series needs a passport keyword.
-    """
-
-    with_keyword: float
-    without_keyword: float | None
-    description: str
-    examples: tuple[str, ...]
-    counter_examples: tuple[str, ...] = ()
-
-
 # The series of `_CHINESE`, by group name.
-_SERIES: dict[str, Series] = {
-    "ordinary": Series(
+_SERIES: dict[str, Shape] = {
+    "ordinary": Shape(
         0.95,
         0.75,
-        "Chinese ordinary passport shape (E or G, 8 digits)",
+        description="Chinese ordinary passport shape (E or G, 8 digits)",
         examples=("护照号E83920175，下个月出国", "G62048391", "护照g62048391"),
         counter_examples=("g62048391", "订单号E83920175"),
     ),
-    "series": Series(
+    "series": Shape(
         0.95,
         0.6,
-        "Chinese ordinary passport shape (E, a letter, 7 digits)",
+        description="Chinese ordinary passport shape (E, a letter, 7 digits)",
         examples=("我的护照是EH4027593", "EH4027593"),
         counter_examples=("EI4027593", "型号EH4027593"),
     ),
-    "official": Series(
+    "official": Shape(
         0.9,
         None,
-        "Chinese public affairs, service or diplomatic passport",
+        description="Chinese public affairs, service or diplomatic passport",
         examples=("公务护照SE2910476", "外交护照号D8302615", "P5028164是我的护照"),
         counter_examples=("S5028164",),
     ),
-    "legacy": Series(
+    "legacy": Shape(
         0.9,
         None,
-        "Chinese passport number of a pre-2006 booklet",
+        description="Chinese passport number of a pre-2006 booklet",
         examples=("护照号码150382746",),
         counter_examples=("150382746",),
     ),

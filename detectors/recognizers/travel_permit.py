@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from detectors.recognizers.base import (
     Candidate,
     Recognizer,
     Rule,
     SegmentView,
+    Shape,
     keyword_pattern,
 )
 
@@ -107,61 +107,47 @@ _PERMIT = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class PermitKind:
-    """A permit shape: confidences, description and examples.
-
-    `without_keyword` is None when the shape needs a permit keyword.
-    """
-
-    with_keyword: float
-    without_keyword: float | None
-    description: str
-    examples: tuple[str, ...]
-    counter_examples: tuple[str, ...] = ()
-
-
 # The shapes of `_PERMIT`, by group name.
-_KINDS: dict[str, PermitKind] = {
-    "home_return": PermitKind(
+_KINDS: dict[str, Shape] = {
+    "home_return": Shape(
         0.9,
         0.6,
-        "home-return permit shape (H or M, 8 digits)",
+        description="home-return permit shape (H or M, 8 digits)",
         examples=("回乡证号码H20485713", "我的是M39027461"),
         counter_examples=("H20485713", "订单号H20485713"),
     ),
-    "home_return_old": PermitKind(
+    "home_return_old": Shape(
         0.85,
         None,
-        "older home-return permit (H or M, 10 digits)",
+        description="older home-return permit (H or M, 10 digits)",
         examples=("回乡证 H2048571302",),
         counter_examples=("号码H2048571302",),
     ),
-    "exit_entry": PermitKind(
+    "exit_entry": Shape(
         0.9,
         0.6,
-        "exit-entry permit to Hong Kong and Macau (C, 8 digits)",
+        description="exit-entry permit to Hong Kong and Macau (C, 8 digits)",
         examples=("港澳通行证 C73920548", "请寄到这个证C73920548"),
         counter_examples=("订单号C73920548",),
     ),
-    "exit_entry_series": PermitKind(
+    "exit_entry_series": Shape(
         0.85,
         None,
-        "exit-entry permit to Hong Kong and Macau (C, a letter, 7 digits)",
+        description="exit-entry permit to Hong Kong and Macau (C, a letter, 7 digits)",
         examples=("通行证号CK2093716",),
         counter_examples=("号码CK2093716",),
     ),
-    "to_taiwan": PermitKind(
+    "to_taiwan": Shape(
         0.9,
         0.6,
-        "mainland resident's permit to Taiwan (L, 8 digits)",
+        description="mainland resident's permit to Taiwan (L, 8 digits)",
         examples=("赴台证 L50293817", "号码L50293817"),
         counter_examples=("L50293817",),
     ),
-    "taiwan_resident": PermitKind(
+    "taiwan_resident": Shape(
         0.8,
         None,
-        "Taiwan resident's mainland travel permit (8 digits)",
+        description="Taiwan resident's mainland travel permit (8 digits)",
         examples=("台胞证 40381927", "台胞证号码是40381927"),
         counter_examples=("40381927", "证件号 40381927"),
     ),

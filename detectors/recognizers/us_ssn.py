@@ -10,7 +10,6 @@ digits count only next to an SSN keyword.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from stdnum.us import ssn
 
@@ -20,6 +19,7 @@ from detectors.recognizers.base import (
     Recognizer,
     Rule,
     SegmentView,
+    Shape,
     keyword_pattern,
 )
 
@@ -67,19 +67,6 @@ def _shape(run: DigitRun) -> str | None:
     if run.groups != _GROUPS or len(set(run.separators)) != 1:
         return None
     return {"-": "dashed", " ": "spaced"}.get(run.separators[0])
-
-
-@dataclass(frozen=True)
-class Shape:
-    """Confidence of a shape with an SSN keyword and without one, and examples.
-
-    `without_keyword` is None when the shape needs an SSN keyword.
-    """
-
-    with_keyword: float
-    without_keyword: float | None
-    examples: tuple[str, ...]
-    counter_examples: tuple[str, ...] = ()
 
 
 # The shapes that `_shape` returns.
