@@ -1,0 +1,170 @@
+"""Twilio Voice Intelligence and classic transcription callbacks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from adapters.errors import PayloadInvalid
+from adapters.telephony.transcript import finding_time_range
+from adapters.telephony.twilio import (
+    TRANSCRIPT_AVAILABLE,
+    parse_transcript_callback,
+    transcript_interaction,
+    transcription_interaction,
+)
+
+TRANSCRIPT_SID = "GT" + "a1" * 16
+ACCOUNT_SID = "AC" + "b2" * 16
+CALL_SID = "CA" + "c3" * 16
+
+SENTENCES: list[dict[str, Any]] = [
+    {
+        "sid": "GX" + "02" * 16,
+        "media_channel": 2,
+        "sentence_index": 1,
+        "start_time": "3.5",
+        "end_time": "5.25",
+        "transcript": "Sure, one moment please.",
+        "words": [
+            {"word": "Sure,", "start_time": "3.5", "end_time": "3.8"},
+            {"word": "one", "start_time": "3.9", "end_time": "4.1"},
+            {"word": "moment", "start_time": "4.1", "end_time": "4.6"},
+            {"word": "please.", "start_time": "4.7", "end_time": "5.25"},
+        ],
+    },
+    {
+        "sid": "GX" + "01" * 16,
+        "media_channel": 1,
+        "sentence_index": 0,
+        "start_time": "0.4",
+        "end_time": "2.0",
+        "transcript": "Hi, my parcel never arrived.",
+        "words": [],
+    },
+]
+
+
+def fake_fetch(sid: str) -> list[Mapping[str, Any]]:
+    assert sid == TRANSCRIPT_SID
+    return SENTENCES
+
+
+def callback_body() -> dict[str, str]:
+    return {
+        "account_sid": ACCOUNT_SID,
+        "transcript_sid": TRANSCRIPT_SID,
+        "customer_key": CALL_SID,
+        "event_type": TRANSCRIPT_AVAILABLE,
+    }
+
+
+def test_callback_json_and_form_agree() -> None:
+    fields = callback_body()
+    form = "&".join(f"{k}={v}" for k, v in fields.items()).encode()
+
+    from_json = parse_transcript_callback(
+        json.dumps(fields).encode(), "application/json"
+    )
+    from_form = parse_transcript_callback(form, "application/x-www-form-urlencoded")
+
+    assert from_json == from_form
+    assert from_json.customer_key == CALL_SID
+    assert from_json.is_transcript_available
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"event_type": "x"}',
+        b'{"transcript_sid": "GT../../etc"}',
+        b"[1, 2]",
+        b"{not json",
+    ],
+)
+def test_callback_invalid_rejected(body: bytes) -> None:
+    with pytest.raises(PayloadInvalid):
+        parse_transcript_callback(body, "application/json")
+
+
+def test_sentences_become_ordered_segments() -> None:
+    callback = parse_transcript_callback(
+        json.dumps(callback_body()).encode(), "application/json"
+    )
+
+    interaction = transcript_interaction(callback, fake_fetch)
+
+    assert interaction.channel == "voice"
+    assert interaction.source["customer_key"] == CALL_SID
+    assert [s.speaker for s in interaction.segments] == ["customer", "agent"]
+    assert [s.start_ms for s in interaction.segments] == [400, 3500]
+    assert [s.end_ms for s in interaction.segments] == [2000, 5250]
+    assert interaction.segments[0].id == "GX" + "01" * 16
+
+
+def test_word_timings_place_finding() -> None:
+    callback = parse_transcript_callback(
+        json.dumps(callback_body()).encode(), "application/json"
+    )
+    agent = transcript_interaction(callback, fake_fetch).segments[1]
+    start = agent.text.index("moment")
+
+    assert finding_time_range(agent, start, start + 6) == (4100, 4600, "words")
+
+
+def test_channel_roles_configurable() -> None:
+    callback = parse_transcript_callback(
+        json.dumps(callback_body()).encode(), "application/json"
+    )
+
+    interaction = transcript_interaction(
+        callback, fake_fetch, channel_roles={1: "agent", 2: "customer"}
+    )
+
+    assert [s.speaker for s in interaction.segments] == ["agent", "customer"]
+
+
+def test_other_event_type_rejected() -> None:
+    fields = {**callback_body(), "event_type": "something_else"}
+    callback = parse_transcript_callback(json.dumps(fields).encode(), "")
+
+    with pytest.raises(PayloadInvalid, match="does not announce"):
+        transcript_interaction(callback, fake_fetch)
+
+
+def test_bad_start_time_names_field() -> None:
+    callback = parse_transcript_callback(
+        json.dumps(callback_body()).encode(), "application/json"
+    )
+    broken = [{**SENTENCES[1], "start_time": "soon"}]
+
+    with pytest.raises(PayloadInvalid, match=r"sentences\[0\]\.start_time"):
+        transcript_interaction(callback, lambda sid: broken)
+
+
+def test_classic_transcription_one_segment() -> None:
+    params = [
+        ("AccountSid", ACCOUNT_SID),
+        ("CallSid", CALL_SID),
+        ("TranscriptionSid", "TR" + "d4" * 16),
+        ("TranscriptionStatus", "completed"),
+        ("TranscriptionText", "Please call me back about my refund."),
+        ("RecordingUrl", "https://api.twilio.com/recordings/RE1"),
+    ]
+
+    interaction = transcription_interaction(params)
+
+    assert len(interaction.segments) == 1
+    assert interaction.segments[0].speaker == "customer"
+    assert interaction.segments[0].start_ms is None
+    assert interaction.source["call_sid"] == CALL_SID
+
+
+def test_failed_transcription_rejected() -> None:
+    params = [("CallSid", CALL_SID), ("TranscriptionStatus", "failed")]
+
+    with pytest.raises(PayloadInvalid, match="TranscriptionStatus"):
+        transcription_interaction(params)
