@@ -19,6 +19,7 @@ from detectors.types import CASE_STATUSES
 from gateway.http import error_response, int_arg, too_large_reason
 from gateway.runtime import Runtime
 from gateway.webhooks import zendesk_blueprint
+from gateway.wecom import wecom_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
     app.extensions["redline"] = runtime
     app.register_blueprint(zendesk_blueprint)
+    app.register_blueprint(wecom_blueprint)
 
     @app.before_request
     def _require_api_token() -> Response | None:

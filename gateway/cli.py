@@ -1,4 +1,4 @@
-"""Command line: `python -m gateway run` and `python -m gateway scan FILE`."""
+"""Command line: `python -m gateway run`, `scan FILE`, `eval`, `rules` and `install wecom`."""
 
 from __future__ import annotations
 
@@ -71,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_false",
         help="never show progress",
     )
+    scan.add_argument(
+        "--redact-dir",
+        metavar="DIR",
+        help="write a redacted copy of each image or PDF to DIR",
+    )
 
     evaluate = commands.add_parser(
         "eval", help="score the detectors on a labelled corpus (JSON lines with labels)"
@@ -81,7 +86,33 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("rules", help="list every identification and phrase rule")
+
+    install = commands.add_parser(
+        "install", help="print the callback settings to paste into a platform"
+    )
+    install.add_argument("platform", choices=["wecom"], help="platform to connect")
+    install.add_argument(
+        "--url",
+        metavar="PUBLIC_BASE_URL",
+        help="public base URL of the gateway (default: http://REDLINE_HOST:REDLINE_PORT)",
+    )
+    install.add_argument("--corp-id", help="WeCom CorpID to store with the new app")
+    install.add_argument("--secret", help="app Secret to store, for warnings and media")
+    install.add_argument(
+        "--agent-id", type=_positive_int, help="app AgentId to store, for warnings"
+    )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    """Parse a positive whole number, such as a WeCom AgentId."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not positive")
+    return value
 
 
 def configure_logging(level: str) -> None:
@@ -297,6 +328,18 @@ def list_rules() -> int:
     return 0
 
 
+def install(args: argparse.Namespace) -> int:
+    """Print (and create when missing) the WeCom callback settings."""
+    from gateway.wecom import install_wecom
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    return install_wecom(settings, args.url, args.corp_id, args.secret, args.agent_id)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
@@ -305,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
         return evaluate_corpus(args.corpus, args.json)
     if args.command == "rules":
         return list_rules()
+    if args.command == "install":
+        return install(args)
     from gateway.scan import main_scan
 
-    return main_scan(args.files, args.output, args.strict, args.progress)
+    return main_scan(
+        args.files, args.output, args.strict, args.progress, args.redact_dir
+    )

@@ -11,14 +11,26 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from adapters.wecom.app import WeComApp
 from adapters.zendesk.api import TicketWriter, ZendeskApi
 from detectors.engine import Detector
-from gateway.pipeline import ZENDESK_TICKET, OutboxTicketWriter, ZendeskTicketHandler
+from gateway.pipeline import (
+    ZENDESK_TICKET,
+    Handler,
+    OutboxTicketWriter,
+    ZendeskTicketHandler,
+)
 from gateway.worker import Worker
 from infra.config import Settings
 from infra.errors import ConfigError
 from infra.keys import load_or_create_secret
-from infra.sqlite import Database, SqliteLedger, SqliteOutbox, SqliteQueue
+from infra.sqlite import (
+    Database,
+    SqliteKeyValue,
+    SqliteLedger,
+    SqliteOutbox,
+    SqliteQueue,
+)
 from infra.sqlite.ledger import utc_now
 
 log = logging.getLogger(__name__)
@@ -36,6 +48,9 @@ class Runtime:
     zendesk_secrets: tuple[str, ...]
     zendesk_account: str
     clock: Callable[[], datetime.datetime] = field(default=utc_now)
+    wecom_apps: tuple[WeComApp, ...] = ()
+    # Reason the WeCom routes return with 404 when `wecom_apps` is empty.
+    wecom_setup_reason: str = ""
 
     @classmethod
     def build(
@@ -49,6 +64,17 @@ class Runtime:
         )
         queue_key_path = keys / "queue.key"
         queue_key = load_or_create_secret(queue_key_path)
+        # gateway.wecom imports gateway.http, which imports this module.
+        from gateway.wecom import (
+            WECOM_KF_SYNC,
+            WECOM_MESSAGE,
+            WeComInspector,
+            WeComKfSyncHandler,
+            WeComMessageHandler,
+            wecom_apps,
+        )
+
+        apps, wecom_setup_reason = wecom_apps(settings)
         zendesk_secrets = settings.zendesk.webhook_secrets or (
             load_or_create_secret(keys / "zendesk-webhook-secret", nbytes=24),
         )
@@ -78,14 +104,30 @@ class Runtime:
                 api_token=zendesk.api_token,
                 oauth_token=zendesk.oauth_token,
                 domain=zendesk.domain,
+                attachment_hosts=zendesk.attachment_hosts,
+                max_attachment_bytes=settings.max_attachment_bytes,
             )
             writer = api
         else:
             writer = OutboxTicketWriter(outbox, account)
             log.info("no Zendesk credentials configured; write-backs go to the outbox")
-        handlers = {
+        inspector = WeComInspector(
+            apps,
+            detector,
+            ledger,
+            outbox,
+            api_base=settings.wecom.api_base,
+            agents=settings.wecom.agents,
+            managers=settings.wecom.managers,
+            clock=lambda: clock().timestamp(),
+        )
+        handlers: dict[str, Handler] = {
             ZENDESK_TICKET: ZendeskTicketHandler(
                 detector, ledger, writer, account, api
+            ),
+            WECOM_MESSAGE: WeComMessageHandler(inspector),
+            WECOM_KF_SYNC: WeComKfSyncHandler(
+                inspector, SqliteKeyValue(database, clock)
             ),
         }
         worker = Worker(queue, handlers, max_attempts=settings.max_attempts)
@@ -100,4 +142,6 @@ class Runtime:
             zendesk_secrets,
             account,
             clock,
+            wecom_apps=apps,
+            wecom_setup_reason=wecom_setup_reason,
         )

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from infra.errors import ConfigError
 
@@ -22,6 +26,16 @@ PREFIX = "REDLINE_"
 # A shorter fingerprint key could be guessed, and with it the values behind
 # the fingerprints in the ledger.
 MIN_FINGERPRINT_KEY_LENGTH = 16
+
+DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+# WeCom generates the EncodingAESKey as 43 letters and digits.
+WECOM_AES_KEY_LENGTH = 43
+_WECOM_KEY_ALPHABET = frozenset(string.ascii_letters + string.digits)
+# An app name is the last part of its callback URL, /webhooks/wecom/<name>.
+_WECOM_APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_WECOM_APP_FIELDS = frozenset(
+    {"name", "corp_id", "token", "encoding_aes_key", "secret", "agent_id"}
+)
 
 # One label of a host name (RFC 1123): letters, digits and inner hyphens.
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
@@ -45,6 +59,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "API_TOKEN": ("", "bearer token required on /api/* when set"),
     "LOG_LEVEL": ("INFO", "logging level of the gateway process"),
     "MAX_ATTEMPTS": ("8", "tries of a queued job before it is dead-lettered"),
+    "MAX_ATTACHMENT_BYTES": (
+        "20971520",
+        "largest ticket attachment downloaded and inspected, in bytes",
+    ),
     "ZENDESK_SUBDOMAIN": (
         "",
         "Zendesk subdomain (acme for acme.zendesk.com); required with credentials",
@@ -57,6 +75,27 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "comma-separated webhook signing secrets, one per Zendesk webhook; "
         "one is generated into DATA_DIR/keys when unset",
+    ),
+    "ZENDESK_ATTACHMENT_HOSTS": (
+        "",
+        "comma-separated extra hosts (host or host:port) whose attachment URLs get "
+        "the API credentials besides SUBDOMAIN.DOMAIN; listing 127.0.0.1 also "
+        "allows plain http to it, for tests",
+    ),
+    "WECOM_APPS": (
+        "",
+        "JSON list of WeCom apps, each {name, corp_id, token, encoding_aes_key, "
+        "secret, agent_id}",
+    ),
+    "WECOM_APPS_FILE": ("", "path of a JSON file with the WeCom apps, instead"),
+    "WECOM_API_BASE": (
+        DEFAULT_WECOM_API_BASE,
+        "base URL of the WeCom server API; empty turns API calls off",
+    ),
+    "WECOM_AGENTS": ("", 'JSON object: WeCom user id -> ["agent name", "team"]'),
+    "WECOM_MANAGERS": (
+        "",
+        "comma-separated WeCom user ids that also get high-risk warnings",
     ),
 }
 
@@ -130,6 +169,7 @@ class ZendeskSettings:
     api_token: str = field(default="", repr=False)
     oauth_token: str = field(default="", repr=False)
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
+    attachment_hosts: tuple[str, ...] = ()
 
     @property
     def has_credentials(self) -> bool:
@@ -137,6 +177,31 @@ class ZendeskSettings:
         if not self.subdomain:
             return False
         return bool(self.oauth_token or (self.email and self.api_token))
+
+
+@dataclass(frozen=True)
+class WeComAppSettings:
+    """One WeCom app as configured; the gateway turns it into the adapter's app.
+
+    `corp_id` is empty only in a file written by `python -m gateway install
+    wecom` before the corp id was given. The repr hides the three secrets.
+    """
+
+    name: str
+    corp_id: str
+    token: str = field(repr=False)
+    encoding_aes_key: str = field(repr=False)
+    secret: str = field(default="", repr=False)
+    agent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    apps: tuple[WeComAppSettings, ...] = ()
+    api_base: str = DEFAULT_WECOM_API_BASE
+    # WeCom user id -> (agent name, team)
+    agents: dict[str, tuple[str, str]] = field(default_factory=dict)
+    managers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +216,9 @@ class Settings:
     api_token: str = field(default="", repr=False)
     log_level: str = "INFO"
     max_attempts: int = 8
+    max_attachment_bytes: int = 20 * 1024 * 1024
     zendesk: ZendeskSettings = field(default_factory=ZendeskSettings)
+    wecom: WeComSettings = field(default_factory=WeComSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -180,6 +247,11 @@ class Settings:
             api_token=_text(env, "ZENDESK_API_TOKEN"),
             oauth_token=_text(env, "ZENDESK_OAUTH_TOKEN"),
             webhook_secrets=secrets,
+            attachment_hosts=tuple(
+                h.strip().lower()
+                for h in _text(env, "ZENDESK_ATTACHMENT_HOSTS").split(",")
+                if h.strip()
+            ),
         )
         _check_zendesk_credentials(zendesk)
 
@@ -204,7 +276,11 @@ class Settings:
             api_token=_text(env, "API_TOKEN"),
             log_level=log_level,
             max_attempts=_integer(env, "MAX_ATTEMPTS", 1, 100),
+            max_attachment_bytes=_integer(
+                env, "MAX_ATTACHMENT_BYTES", 1024, 1024 * 1024 * 1024
+            ),
             zendesk=zendesk,
+            wecom=_wecom_settings(env),
         )
 
 
@@ -245,3 +321,191 @@ def _check_zendesk_credentials(zendesk: ZendeskSettings) -> None:
         f"{PREFIX}ZENDESK_EMAIL and {PREFIX}ZENDESK_API_TOKEN, or "
         f"{PREFIX}ZENDESK_OAUTH_TOKEN"
     )
+
+
+# -- WeCom ----------------------------------------------------------------
+
+
+def _wecom_settings(env: Mapping[str, str]) -> WeComSettings:
+    inline = _text(env, "WECOM_APPS")
+    file_name = _text(env, "WECOM_APPS_FILE")
+    if inline and file_name:
+        raise ConfigError(
+            f"{PREFIX}WECOM_APPS and {PREFIX}WECOM_APPS_FILE are both set; "
+            "keep only one of them"
+        )
+    apps: tuple[WeComAppSettings, ...] = ()
+    if inline:
+        apps = parse_wecom_apps(inline, PREFIX + "WECOM_APPS")
+    elif file_name:
+        apps = load_wecom_apps_file(Path(file_name), PREFIX + "WECOM_APPS_FILE")
+    return WeComSettings(
+        apps=apps,
+        api_base=_wecom_api_base(env),
+        agents=_wecom_agents(env),
+        managers=tuple(
+            user.strip()
+            for user in _text(env, "WECOM_MANAGERS").split(",")
+            if user.strip()
+        ),
+    )
+
+
+def _wecom_api_base(env: Mapping[str, str]) -> str:
+    """Return REDLINE_WECOM_API_BASE with one trailing slash, or "" for off."""
+    base = _text(env, "WECOM_API_BASE")
+    if not base:
+        return ""
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"{PREFIX}WECOM_API_BASE is {base[:80]!r}, which is not an http(s) "
+            f"URL; set it to {DEFAULT_WECOM_API_BASE} or leave it unset"
+        )
+    return base.rstrip("/") + "/"
+
+
+def _wecom_agents(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Read REDLINE_WECOM_AGENTS: {"user id": ["agent name", "team"]}."""
+    name = PREFIX + "WECOM_AGENTS"
+    raw = _text(env, "WECOM_AGENTS")
+    if not raw:
+        return {}
+    data = _json_value(raw, name)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f'{name} must be a JSON object such as {{"zhangsan": ["Zhang San", '
+            '"billing"]}}'
+        )
+    agents: dict[str, tuple[str, str]] = {}
+    for user_id, entry in data.items():
+        valid = (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and all(isinstance(part, str) for part in entry)
+        )
+        if not user_id.strip() or not valid:
+            raise ConfigError(
+                f"{name} entry {user_id[:40]!r} must map a user id to a list of "
+                'two strings, ["agent name", "team"]'
+            )
+        agents[user_id.strip()] = (entry[0].strip(), entry[1].strip())
+    return agents
+
+
+def _json_value(text: str, variable: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        # The position is enough to find the error; the value holds secrets.
+        raise ConfigError(
+            f"{variable} is not valid JSON (line {getattr(error, 'lineno', '?')}, "
+            f"column {getattr(error, 'colno', '?')}); check its quotes and commas"
+        ) from None
+
+
+def load_wecom_apps_file(
+    path: Path, variable: str, *, require_corp_id: bool = True
+) -> tuple[WeComAppSettings, ...]:
+    """Read WeCom apps from a JSON file, naming `variable` in any error."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        raise ConfigError(
+            f"{variable}: cannot read {path} ({reason}); give the path of a "
+            "readable JSON file"
+        ) from None
+    return parse_wecom_apps(
+        text, f"{variable} ({path})", require_corp_id=require_corp_id
+    )
+
+
+def parse_wecom_apps(
+    text: str, variable: str, *, require_corp_id: bool = True
+) -> tuple[WeComAppSettings, ...]:
+    """Parse a JSON list of WeCom apps, raising `ConfigError` naming `variable`.
+
+    Pass `require_corp_id=False` for the file that `install wecom` writes,
+    where the corp id may still be missing.
+    """
+    data = _json_value(text, variable)
+    if not isinstance(data, list):
+        raise ConfigError(
+            f"{variable} must be a JSON list of app objects, each with name, "
+            "corp_id, token, encoding_aes_key, secret and agent_id"
+        )
+    apps = [
+        _wecom_app(entry, f"{variable} item {number}", require_corp_id)
+        for number, entry in enumerate(data, start=1)
+    ]
+    names = [app.name for app in apps]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(
+            f"{variable} names the app {repeated[0]!r} more than once; give each "
+            "app its own name"
+        )
+    return tuple(apps)
+
+
+def _wecom_app(entry: Any, where: str, require_corp_id: bool) -> WeComAppSettings:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} is not a JSON object")
+    unknown = sorted(set(entry) - _WECOM_APP_FIELDS)
+    if unknown:
+        raise ConfigError(
+            f"{where} has the unknown key {unknown[0][:40]!r}; the keys are "
+            f"{', '.join(sorted(_WECOM_APP_FIELDS))}"
+        )
+    values: dict[str, str] = {}
+    for key in ("name", "corp_id", "token", "encoding_aes_key", "secret"):
+        value = entry.get(key, "")
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be a string")
+        values[key] = value.strip()
+    name = values["name"]
+    if not _WECOM_APP_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}: name {name[:40]!r} must be 1 to 64 letters, digits, '-' or "
+            "'_', because it is the last part of the callback URL"
+        )
+    if require_corp_id and not values["corp_id"]:
+        raise ConfigError(
+            f"{where} ({name}): corp_id is missing; copy the CorpID from the "
+            "WeCom admin console (My Company)"
+        )
+    if not values["token"]:
+        raise ConfigError(
+            f"{where} ({name}): token is missing; copy the Token from the app's "
+            "callback settings"
+        )
+    key = values["encoding_aes_key"]
+    if len(key) != WECOM_AES_KEY_LENGTH or not set(key) <= _WECOM_KEY_ALPHABET:
+        raise ConfigError(
+            f"{where} ({name}): encoding_aes_key must be {WECOM_AES_KEY_LENGTH} "
+            f"letters and digits, got {len(key)} characters; copy the "
+            "EncodingAESKey again from the app's callback settings"
+        )
+    return WeComAppSettings(
+        name=name,
+        corp_id=values["corp_id"],
+        token=values["token"],
+        encoding_aes_key=key,
+        secret=values["secret"],
+        agent_id=_agent_id(entry.get("agent_id"), where, name),
+    )
+
+
+def _agent_id(value: Any, where: str, name: str) -> int | None:
+    """Read an app's agent id: a positive whole number, as a number or digits."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(
+            f"{where} ({name}): agent_id must be a positive whole number, such as "
+            "1000002, or left out"
+        )
+    return value

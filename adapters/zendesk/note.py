@@ -8,12 +8,16 @@ there, so a retried job never posts the same note twice.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from detectors.types import Finding, max_severity
 
 NOTE_TITLE = "Redline: personal data found in this ticket"
 _REPORT_ID = re.compile(r"Redline report (r-[0-9a-f]{12})")
+# Runs of digits (with X, as in a resident ID) long enough to be an
+# identifier; an attachment's file name is masked before a note shows it.
+_NAME_DIGITS = re.compile(r"[0-9Xx]*[0-9]{4}[0-9Xx]*")
+_MAX_NAME_CHARS = 80
 
 TYPE_LABELS = {
     "CN_RESIDENT_ID": "Resident ID number",
@@ -53,23 +57,42 @@ def tags_for(findings: Iterable[Finding]) -> list[str]:
     return sorted(tags)
 
 
+def attachment_name(file_name: str) -> str:
+    """Return an attachment's file name as a note may show it.
+
+    Every run of four or more digits is masked, because customers name
+    uploads after the number on them, and the name is cut to 80 characters.
+    """
+    masked = _NAME_DIGITS.sub(lambda m: "*" * len(m.group()), file_name)
+    if len(masked) > _MAX_NAME_CHARS:
+        masked = masked[: _MAX_NAME_CHARS - 1] + "…"
+    return masked or "(no name)"
+
+
 def render_note(
     findings: list[Finding],
     comment_labels: Mapping[str, str],
-    case_id: str,
+    case_id: str | None,
     report_id: str,
+    attachments: Sequence[str] = (),
+    extra_report_ids: Sequence[str] = (),
 ) -> str:
     """Write the private note listing each finding, masked, with what to do.
 
     `comment_labels` maps a segment id to how the note names it, such as
-    "comment 12345 (agent)".
+    "comment 12345 (agent)". `attachments` are finished lines about ticket
+    attachments (not inspected, redacted copy attached). Every id in
+    `extra_report_ids` is written too, so a retry finds the note by any of them.
     """
-    severity = max_severity(f.severity for f in findings)
-    lines = [
-        NOTE_TITLE,
-        f"{len(findings)} item(s) need attention; highest severity: {severity}.",
-        "",
-    ]
+    lines = [NOTE_TITLE]
+    if findings:
+        severity = max_severity(f.severity for f in findings)
+        lines.append(
+            f"{len(findings)} item(s) need attention; highest severity: {severity}."
+        )
+    else:
+        lines.append("No new item was found, but some attachments were not inspected.")
+    lines.append("")
     for number, finding in enumerate(findings, start=1):
         label = TYPE_LABELS.get(finding.type, finding.type.replace("_", " ").title())
         where = comment_labels.get(finding.segment, f"comment {finding.segment}")
@@ -81,15 +104,24 @@ def render_note(
         if finding.excerpt:
             lines.append(f"   Context: {finding.excerpt}")
         lines.append(f"   Suggestion: {_suggestion(finding)}")
+    if attachments:
+        lines += ["", "Attachments:", *attachments]
+    footer = f"Redline report {report_id}"
     lines += [
         "",
         "Values are shown masked; Redline does not keep them.",
-        f"Case {case_id} · Redline report {report_id}",
+        f"Case {case_id} · {footer}" if case_id else footer,
     ]
+    lines += [f"Redline report {extra}" for extra in extra_report_ids]
     return "\n".join(lines)
 
 
 def _suggestion(finding: Finding) -> str:
+    if finding.behaviour == "document_exposure":
+        return (
+            "Redact the attachment in Zendesk and, if the customer still needs "
+            "it on file, use the redacted copy attached to this note."
+        )
     redact = "Redact the value in the comment (select it, then Redact)"
     if finding.behaviour == "credential_request":
         return f"{redact}. Never ask for or keep passwords, PINs, CVVs or codes."

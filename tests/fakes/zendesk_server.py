@@ -125,6 +125,8 @@ class _Attachment:
     content_type: str
     content: bytes
     inline: bool = False
+    #: A `content_url` to report instead of the fake's own, such as a foreign host.
+    content_url: str | None = None
 
 
 @dataclass
@@ -272,6 +274,9 @@ class FakeZendesk:
         self._next_token = 1
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        #: When true, `content_url` answers 302 to a signed `/signed/...` URL,
+        #: as Zendesk does with "Secure Downloads" on.
+        self.secure_downloads = False
         self.add_user(api_user_id, "Redline API User", "agent")
 
     # -- lifecycle -------------------------------------------------------
@@ -421,6 +426,7 @@ class FakeZendesk:
                         spec.get("content_type", "application/octet-stream")
                     ),
                     inline=bool(spec.get("inline", False)),
+                    content_url=spec.get("content_url"),
                 )
                 for spec in attachments or ()
             ]
@@ -635,6 +641,7 @@ class FakeZendesk:
         content: bytes,
         content_type: str,
         inline: bool = False,
+        content_url: str | None = None,
     ) -> _Attachment:
         attachment = _Attachment(
             id=self._next_attachment_id,
@@ -643,6 +650,7 @@ class FakeZendesk:
             content_type=content_type,
             content=content,
             inline=inline,
+            content_url=content_url,
         )
         self._next_attachment_id += 1
         self._attachments[attachment.id] = attachment
@@ -732,6 +740,8 @@ class FakeZendesk:
         content_url = f"{self._base()}/attachments/{attachment.token}/" + (
             attachment.file_name
         )
+        if attachment.content_url is not None:
+            content_url = attachment.content_url
         return {
             "url": f"{self._base()}{_API_PREFIX}/attachments/{attachment.id}.json",
             "id": attachment.id,
@@ -874,7 +884,17 @@ class FakeZendesk:
         path = request.path
         attachment_match = re.fullmatch(r"/attachments/([^/]+)/([^/]+)", path)
         if attachment_match and method == "GET":
+            if self.secure_downloads:
+                token, file_name = attachment_match.groups()
+                response = Response(status=302)
+                response.headers["Location"] = (
+                    f"{self._base()}/signed/{token}/{file_name}?signature=fake"
+                )
+                return response
             return self._serve_attachment(*attachment_match.groups())
+        signed_match = re.fullmatch(r"/signed/([^/]+)/([^/]+)", path)
+        if signed_match and method == "GET":
+            return self._serve_attachment(*signed_match.groups())
         bare = _strip_json_suffix(path)
         if not bare.startswith(_API_PREFIX + "/"):
             raise _HttpError(404, "InvalidEndpoint", "Not found")

@@ -1,0 +1,440 @@
+"""WeCom end to end: encrypted callbacks in, worker, ledger, warnings out.
+
+Callbacks are encrypted with wechatpy's real crypto; warnings and kf syncs
+go over HTTP to the local fake WeCom server. The network guard of the WeCom
+adapter tests is imported, so nothing here can reach the real host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from collections.abc import Iterator
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from stdnum.cn import ric
+
+from adapters.wecom.app import WeComApp
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.runtime import Runtime
+from gateway.wecom import INSTALLED_APP_FILE, WECOM_MESSAGE, kf_cursor_key
+from infra.config import Settings, WeComAppSettings, WeComSettings
+from infra.errors import ConfigError
+from infra.sqlite import SqliteKeyValue
+from tests.adapters.wecom.conftest import _block_outside_network  # noqa: F401
+from tests.adapters.wecom.helpers import callback, event_xml, message_xml, url_check
+from tests.conftest import FrozenClock
+from tests.fakes.wecom_server import (
+    TEST_AGENT_ID,
+    TEST_CORP_ID,
+    TEST_SECRET,
+    FakeWeCom,
+    fake_wecom,  # noqa: F401 - pytest fixture
+)
+
+BASE17 = "44030519900101231"
+ID = BASE17 + ric.calc_check_digit(BASE17 + "0")
+MASKED_ID = ID[:4] + "*" * 10 + ID[-4:]
+TOKEN = "RedlineFlowToken0001"
+AES_KEY = "Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG"
+SENDER = "zhangsan"
+MANAGER = "lisi"
+OPEN_KFID = "wkRedlineKf01"
+
+APP_SETTINGS = WeComAppSettings(
+    name="support",
+    corp_id=TEST_CORP_ID,
+    token=TOKEN,
+    encoding_aes_key=AES_KEY,
+    secret=TEST_SECRET,
+    agent_id=TEST_AGENT_ID,
+)
+
+
+def adapter_app(app: WeComAppSettings = APP_SETTINGS) -> WeComApp:
+    return WeComApp(**asdict(app))
+
+
+def stored_bytes(data_dir: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def wecom(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_wecom: FakeWeCom,  # noqa: F811
+) -> Iterator[tuple[Runtime, FlaskClient, FakeWeCom]]:
+    fake_wecom.add_members(SENDER, MANAGER)
+    configured = replace(
+        settings,
+        wecom=WeComSettings(
+            apps=(APP_SETTINGS,),
+            api_base=fake_wecom.api_base_url,
+            agents={SENDER: ("Zhang San", "billing")},
+            managers=(MANAGER,),
+        ),
+    )
+    runtime = Runtime.build(configured, clock=clock)
+    yield runtime, create_app(runtime).test_client(), fake_wecom
+    runtime.database.close()
+
+
+def timestamp(clock: FrozenClock) -> str:
+    return str(int(clock().timestamp()))
+
+
+def post_callback(
+    client: FlaskClient,
+    clock: FrozenClock,
+    plaintext: str,
+    nonce: str = "5150",
+    app: WeComApp | None = None,
+    path: str = "/webhooks/wecom/support",
+    **options: Any,
+) -> Any:
+    query, body = callback(
+        app or adapter_app(), plaintext, timestamp(clock), nonce, **options
+    )
+    return client.post(f"{path}?{query.decode()}", data=body, content_type="text/xml")
+
+
+def text_message(text: str, msg_id: str = "7001", sender: str = SENDER) -> str:
+    return message_xml(
+        "text",
+        f"<Content><![CDATA[{text}]]></Content>",
+        corp_id=TEST_CORP_ID,
+        sender=sender,
+        msg_id=msg_id,
+        agent_id=str(TEST_AGENT_ID),
+    )
+
+
+# --- app messages --------------------------------------------------------
+
+
+def test_text_message_warns_sender_and_managers(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom],
+    clock: FrozenClock,
+    settings: Settings,
+) -> None:
+    runtime, client, fake = wecom
+    response = post_callback(
+        client, clock, text_message(f"客户的身份证号是{ID}，已经帮您登记")
+    )
+    assert response.status_code == 200
+    assert response.data == b""
+
+    assert runtime.worker.drain() == 1
+    cases = client.get("/api/cases").get_json()["cases"]
+    assert len(cases) == 1
+    case = cases[0]
+    assert case["platform"] == "wecom"
+    assert case["agent_id"] == "Zhang San"
+    assert case["team"] == "billing"
+    assert "agent_full_disclosure" in case["behaviours"]
+    assert case["severity"] == "high"
+    assert {f["masked"] for f in case["findings"]} == {MASKED_ID}
+    assert ID not in json.dumps(cases, ensure_ascii=False)
+
+    assert len(fake.sent) == 1
+    touser, text = fake.sent[0]
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert MASKED_ID in text
+    assert ID not in text
+    assert "Recall the message" in text
+    assert "请撤回该消息" in text
+    assert ID.encode() not in stored_bytes(settings.data_dir)
+
+
+def test_duplicate_msg_id_processed_once(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    plaintext = text_message(f"身份证 {ID}", msg_id="7100")
+    first = post_callback(client, clock, plaintext, nonce="1")
+    # WeCom re-encrypts a retry, so the ciphertext differs; MsgId does not.
+    second = post_callback(client, clock, plaintext, nonce="2")
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert runtime.worker.drain() == 1
+    assert len(fake.sent) == 1
+    assert runtime.queue.counts().get("done") == 1
+
+
+def test_warning_goes_to_outbox_without_agent_id(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_wecom: FakeWeCom,  # noqa: F811
+) -> None:
+    no_agent = replace(APP_SETTINGS, agent_id=None)
+    configured = replace(
+        settings,
+        wecom=WeComSettings(apps=(no_agent,), api_base=fake_wecom.api_base_url),
+    )
+    runtime = Runtime.build(configured, clock=clock)
+    client = create_app(runtime).test_client()
+    response = post_callback(
+        client, clock, text_message(f"卡号给您：{ID}"), app=adapter_app(no_agent)
+    )
+    assert response.status_code == 200
+    runtime.worker.drain()
+    entries = client.get("/api/outbox").get_json()["entries"]
+    assert [e["action"] for e in entries] == ["send_warning"]
+    assert entries[0]["platform"] == "wecom"
+    assert entries[0]["payload"]["touser"] == [SENDER]
+    assert MASKED_ID in entries[0]["payload"]["text"]
+    assert ID not in json.dumps(entries, ensure_ascii=False)
+    assert fake_wecom.sent == []
+    runtime.database.close()
+
+
+def test_unreadable_image_is_not_clean(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.add_media("media-1", b"not an image at all", "image/jpeg", "photo.jpg")
+    image = message_xml(
+        "image",
+        "<PicUrl><![CDATA[http://127.0.0.1/p.jpg]]></PicUrl>"
+        "<MediaId><![CDATA[media-1]]></MediaId>",
+        corp_id=TEST_CORP_ID,
+        msg_id="7200",
+        agent_id=str(TEST_AGENT_ID),
+    )
+    assert post_callback(client, clock, image).status_code == 200
+    job = runtime.queue.claim(60)
+    assert job is not None
+    outcome = runtime.worker.handlers[WECOM_MESSAGE](job)
+    assert outcome.verdict == "not inspected"
+    assert len(fake.requests_to("media/get")) == 1
+
+
+# --- URL verification and rejected callbacks -----------------------------
+
+
+def test_url_check_returns_bare_plaintext_with_plus(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    _, client, _ = wecom
+    echo = "8364729107730055121"
+    for nonce in range(200):
+        query, echostr = url_check(adapter_app(), echo, timestamp(clock), f"n{nonce}")
+        if "+" in echostr:
+            break
+    assert "+" in echostr
+    response = client.get(f"/webhooks/wecom/support?{query.decode()}")
+    assert response.status_code == 200
+    assert response.data == echo.encode()
+    assert response.mimetype == "text/plain"
+    without_name = client.get(f"/webhooks/wecom?{query.decode()}")
+    assert without_name.data == echo.encode()
+
+
+def test_wrong_signature_is_401(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    _, client, _ = wecom
+    _, body = callback(adapter_app(), text_message("你好"), timestamp(clock))
+    response = client.post(
+        f"/webhooks/wecom/support?msg_signature={'0' * 40}&"
+        f"timestamp={timestamp(clock)}&nonce=5150",
+        data=body,
+    )
+    assert response.status_code == 401
+    assert response.get_json()["status"] == "error"
+
+
+def test_broken_xml_is_400(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    _, client, _ = wecom
+    query, _ = callback(adapter_app(), text_message("你好"), timestamp(clock))
+    response = client.post(
+        f"/webhooks/wecom/support?{query.decode()}", data=b"<xml><Encrypt>"
+    )
+    assert response.status_code == 400
+    assert "XML" in response.get_json()["reason"]
+
+
+def test_unknown_corp_is_404(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    _, client, _ = wecom
+    response = post_callback(
+        client, clock, text_message("你好"), to_user="wwsomeothercorp01"
+    )
+    assert response.status_code == 404
+    unknown_app = post_callback(
+        client, clock, text_message("你好"), path="/webhooks/wecom/nosuchapp"
+    )
+    assert unknown_app.status_code == 404
+
+
+def test_no_app_configured_is_404_with_fix(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    runtime = Runtime.build(settings, clock=clock)
+    client = create_app(runtime).test_client()
+    response = client.get("/webhooks/wecom?echostr=x")
+    assert response.status_code == 404
+    assert "REDLINE_WECOM_APPS" in response.get_json()["reason"]
+    runtime.database.close()
+
+
+# --- 微信客服 (kf) ---------------------------------------------------------
+
+
+def kf_item(msg_id: str, origin: int, text: str, servicer: str = "") -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "msgid": msg_id,
+        "external_userid": "wmCustomer01",
+        "send_time": 1_772_443_800,
+        "origin": origin,
+        "msgtype": "text",
+        "text": {"content": text},
+    }
+    if servicer:
+        item["servicer_userid"] = servicer
+    return item
+
+
+def test_kf_event_syncs_pages_and_saves_cursor(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.kf_page_size = 1
+    fake.add_kf_message(OPEN_KFID, kf_item("kf-1", 3, "你好，我想查一下订单"))
+    fake.add_kf_message(
+        OPEN_KFID, kf_item("kf-2", 5, f"您登记的身份证号是{ID}，对吗", SENDER)
+    )
+    fake.add_kf_message(OPEN_KFID, kf_item("kf-3", 3, "对的"))
+    event = event_xml(
+        "kf_msg_or_event",
+        "<Token><![CDATA[ENCkfToken01]]></Token>"
+        f"<OpenKfId><![CDATA[{OPEN_KFID}]]></OpenKfId>",
+        corp_id=TEST_CORP_ID,
+        sender="sys",
+        agent_id=str(TEST_AGENT_ID),
+    )
+    assert post_callback(client, clock, event).status_code == 200
+    assert runtime.worker.drain() == 1
+
+    syncs = fake.requests_to("kf/sync_msg")
+    assert len(syncs) == 3
+    assert syncs[0].json["token"] == "ENCkfToken01"
+    assert "cursor" not in syncs[0].json
+    assert syncs[1].json["cursor"]
+
+    cases = client.get("/api/cases").get_json()["cases"]
+    assert len(cases) == 1
+    assert "agent_full_disclosure" in cases[0]["behaviours"]
+    assert ID not in json.dumps(cases, ensure_ascii=False)
+    assert [touser for touser, _ in fake.sent] == [f"{SENDER}|{MANAGER}"]
+    assert ID not in fake.sent[0][1]
+
+    cursors = SqliteKeyValue(runtime.database)
+    saved = cursors.get(kf_cursor_key(TEST_CORP_ID, OPEN_KFID))
+    assert saved == "cur000003n"
+
+
+def test_kf_cursor_kept_when_sync_fails(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.add_kf_message(OPEN_KFID, kf_item("kf-9", 3, "你好"))
+    fake.fail_next("kf/sync_msg", -1, "system busy")
+    event = event_xml(
+        "kf_msg_or_event",
+        f"<Token><![CDATA[tok]]></Token><OpenKfId><![CDATA[{OPEN_KFID}]]></OpenKfId>",
+        corp_id=TEST_CORP_ID,
+        agent_id=str(TEST_AGENT_ID),
+    )
+    assert post_callback(client, clock, event).status_code == 200
+    runtime.worker.drain()
+    cursors = SqliteKeyValue(runtime.database)
+    assert cursors.get(kf_cursor_key(TEST_CORP_ID, OPEN_KFID)) is None
+    assert runtime.queue.counts().get("queued") == 1
+
+
+# --- settings and installation -------------------------------------------
+
+
+def apps_env(**changes: Any) -> dict[str, str]:
+    entry = {**asdict(APP_SETTINGS), **changes}
+    return {"REDLINE_WECOM_APPS": json.dumps([entry])}
+
+
+def test_settings_read_wecom_variables() -> None:
+    env = {
+        **apps_env(agent_id="1000002"),
+        "REDLINE_WECOM_AGENTS": '{"zhangsan": ["Zhang San", "billing"]}',
+        "REDLINE_WECOM_MANAGERS": " lisi, wangwu ,",
+        "REDLINE_WECOM_API_BASE": "http://127.0.0.1:9/cgi-bin",
+    }
+    wecom = Settings.from_env(env).wecom
+    assert wecom.apps[0].agent_id == 1000002
+    assert wecom.agents == {"zhangsan": ("Zhang San", "billing")}
+    assert wecom.managers == ("lisi", "wangwu")
+    assert wecom.api_base == "http://127.0.0.1:9/cgi-bin/"
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"REDLINE_WECOM_APPS": "[{"}, "REDLINE_WECOM_APPS"),
+        (apps_env(encoding_aes_key="short"), "REDLINE_WECOM_APPS"),
+        (apps_env(colour="red"), "REDLINE_WECOM_APPS"),
+        ({"REDLINE_WECOM_AGENTS": '{"a": "b"}'}, "REDLINE_WECOM_AGENTS"),
+        ({"REDLINE_WECOM_AGENTS": "nope"}, "REDLINE_WECOM_AGENTS"),
+        ({"REDLINE_WECOM_API_BASE": "ftp://x"}, "REDLINE_WECOM_API_BASE"),
+        ({"REDLINE_WECOM_APPS_FILE": "/nonexistent/apps.json"}, "WECOM_APPS_FILE"),
+    ],
+)
+def test_bad_wecom_setting_names_variable(env: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(env)
+    assert variable in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+def test_install_generates_app_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    clock: FrozenClock,
+) -> None:
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("REDLINE_DATA_DIR", str(data_dir))
+    assert main(["install", "wecom", "--url", "https://redline.example.com/"]) == 0
+    output = capsys.readouterr().out
+    assert "https://redline.example.com/webhooks/wecom/default" in output
+    path = data_dir / "keys" / INSTALLED_APP_FILE
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    stored = json.loads(path.read_text())[0]
+    alphabet = set(string.ascii_letters + string.digits)
+    assert len(stored["token"]) == 32
+    assert set(stored["token"]) <= alphabet
+    assert len(stored["encoding_aes_key"]) == 43
+    assert set(stored["encoding_aes_key"]) <= alphabet
+    assert stored["token"] in output
+
+    # Without a corp id the gateway cannot decrypt, and its reason names the fix.
+    runtime = Runtime.build(Settings(data_dir=data_dir), clock=clock)
+    assert runtime.wecom_apps == ()
+    assert "--corp-id" in runtime.wecom_setup_reason
+    runtime.database.close()
+
+    assert main(["install", "wecom", "--corp-id", "wwinstalled01"]) == 0
+    again = json.loads(path.read_text())[0]
+    assert again["token"] == stored["token"]
+    assert again["corp_id"] == "wwinstalled01"
+    runtime = Runtime.build(Settings(data_dir=data_dir), clock=clock)
+    assert [app.corp_id for app in runtime.wecom_apps] == ["wwinstalled01"]
+    runtime.database.close()
