@@ -141,15 +141,36 @@ class Detector:
                 else ""
             ),
             excerpt=masked_text.excerpt(candidate.start, candidate.end),
-            suggestion=suggestion_for(candidate.type, candidate.form, masked),
+            suggestion=suggestion_for(
+                candidate.type, candidate.form, masked, behaviour
+            ),
             explanation=candidate.explanation,
             start_ms=start_ms,
             end_ms=end_ms,
         )
 
 
-def suggestion_for(entity_type: str, form: str, masked: str) -> str:
-    """Return the redaction suggestion shown next to a finding."""
+# What to do about a risky phrase, by the behaviour it shows.
+_PHRASE_ADVICE = {
+    "credential_request": "Never ask for passwords, PINs, CVVs or one-time codes; "
+    "delete any the customer sent.",
+    "private_channel": "Keep the conversation and the customer's data on the "
+    "company's channels.",
+    "unauthorised_retention": "Delete the copy kept outside the system.",
+    "over_collection": "Ask only for what the process needs, such as the last four "
+    "digits.",
+    "partial_hint": "Verify through the system instead of asking for part of an "
+    "identifier.",
+    "redundant_verification": "Do not ask again for what the customer already gave.",
+}
+
+
+def suggestion_for(
+    entity_type: str, form: str, masked: str, behaviour: str | None = None
+) -> str:
+    """Return the redaction or coaching suggestion shown next to a finding."""
+    if entity_type == "RISKY_PHRASE":
+        return _PHRASE_ADVICE.get(behaviour or "", "")
     if form != "full":
         return ""
     if not masked or set(masked) == {"*"}:

@@ -303,6 +303,13 @@ def evaluate_corpus(corpus: str, as_json: bool) -> int:
         )
         return 2
     scores = evaluate_file(path, Detector(), sys.stderr)
+    if scores.interactions == 0:
+        print(
+            f"{corpus}: no labelled interaction to score; each line needs a "
+            '"labels" object with "entities", "behaviours" and "severity"',
+            file=sys.stderr,
+        )
+        return 1
     print(render(scores))
     if as_json:
         print(json.dumps(asdict(scores)))

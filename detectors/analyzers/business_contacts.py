@@ -16,6 +16,10 @@ from detectors.analyzers.base import Candidates
 from detectors.recognizers.base import SegmentView, keyword_pattern
 from detectors.types import Interaction
 
+# The speaker's own home or the customer's own, which no business word undoes.
+_OWN = keyword_pattern(
+    ["我家", "我住", "家庭住址", "家里", "my home", "i live", "your home"]
+)
 CONTACT_TYPES = frozenset({"PHONE_NUMBER", "ADDRESS", "EMAIL_ADDRESS"})
 _WINDOW = 30
 
@@ -101,6 +105,32 @@ BUSINESS = keyword_pattern(
         "dealer",
     ]
 )
+# Words that make a detail a business's even next to "寄到" or "send it to":
+# a return address or a company's after-sales department.
+STRONG_BUSINESS = keyword_pattern(
+    [
+        "有限公司",
+        "公司",
+        "售后部",
+        "售后中心",
+        "退货地址",
+        "退货寄到",
+        "退货",
+        "退换货",
+        "仓库",
+        "收货仓",
+        "客服部",
+        "returns department",
+        "return address",
+        "returns centre",
+        "returns center",
+        "warehouse",
+        "ltd",
+        "inc.",
+        "llc",
+        "gmbh",
+    ]
+)
 PERSONAL = keyword_pattern(
     [
         "我的",
@@ -134,6 +164,12 @@ PERSONAL = keyword_pattern(
         "reach me",
         "call me",
         "text me",
+        "客户",
+        "用户",
+        "持卡人",
+        "customer's",
+        "the customer",
+        "cardholder",
     ]
 )
 
@@ -155,6 +191,10 @@ class BusinessContactAnalyzer:
                 if segment.speaker == "customer":
                     given_by_customer.add(key)
                 around = view.context(candidate.start, candidate.end, _WINDOW)
+                if STRONG_BUSINESS.search(around) and not _OWN.search(around):
+                    candidate.tags.add("no_case")
+                    candidate.explanation += "; a business's contact detail"
+                    continue
                 if PERSONAL.search(around):
                     continue
                 if BUSINESS.search(around):

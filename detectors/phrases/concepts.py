@@ -51,6 +51,7 @@ CONCEPTS = _concepts(
             "let me know", "i need", "we need", "i'll need", "need your", "type",
             "enter it here", "spell", "repeat", "pass along", "hand over", "text me",
             "dm me", "drop", "post", "paste", "forward", "required", "go ahead with",
+            "pop", "put it in here", "stick it in", "shoot me", "type it here",
             "can you give", "could you give", "would you give", "please give",
         ),
     ),
@@ -59,6 +60,8 @@ CONCEPTS = _concepts(
         zh=(
             "验证码", "校验码", "动态码", "动态密码", "短信码", "短信验证码", "手机验证码", "动态口令", "激活码", "确认码",
             "授权码", "验证马", "验正码", "效验码", "短信里的码", "收到的码",
+            "六位数字", "六位数", "6位数字", "那串数字", "那串数", "短信里的数字", "收到的数字",
+            "短信上的数字", "手机上的数字", "发给您的数字",
         ),
         en=(
             "verification code", "one-time code", "one time code", "one-time passcode",
@@ -70,12 +73,16 @@ CONCEPTS = _concepts(
             "login code", "access code", "pin we sent", "passcode we sent",
             "code from the text", "code from the sms", "code in the text", "code in the sms",
             "code on the screen", "code on your screen", "code you just got",
+            "verification thingy", "digit thing", "six-digit number", "6-digit number",
+            "code in the text message", "code in your texts", "from your texts",
+            "code the bank sent", "code the app sent", "code they texted", "texted you",
         ),
     ),
     Concept(
         "PASSWORD",
         zh=(
-            "密码", "口令", "支付密码", "取款密码", "登录密码", "交易密码", "网银密码", "查询密码", "pin码", "密马",
+            "密码", "口令", "支付密码", "取款密码", "取款时输的", "取款的时候输的", "输的那四位",
+            "输的那六位", "那四位数字", "那六位密码", "登录密码", "交易密码", "网银密码", "查询密码", "pin码", "密马",
             "蜜码", "开机密码", "解锁密码",
         ),
         en=(

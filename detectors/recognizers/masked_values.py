@@ -134,8 +134,7 @@ class MaskedValueRecognizer(Recognizer):
             )
         for match in _TAIL.finditer(text):
             start, end = match.start("tail"), match.end("tail")
-            before = view.before(match.start(), _TAIL_CONTEXT_WINDOW)
-            entity = "PHONE_NUMBER" if PHONE_CONTEXT.search(before) else "BANK_CARD"
+            entity = _tail_type(view, match.start(), end)
             yield Candidate(
                 start,
                 end,
@@ -146,6 +145,19 @@ class MaskedValueRecognizer(Recognizer):
                 "last_four",
                 "last four characters only",
             )
+
+
+def _tail_type(view: SegmentView, start: int, end: int) -> str:
+    """Return what a last-four tail belongs to, from the words nearest to it."""
+    before = view.before(start, _TAIL_CONTEXT_WINDOW)
+    after = view.after(end, 6)
+    if ID_CONTEXT.search(before[-8:]) or ID_CONTEXT.search(after):
+        return "CN_RESIDENT_ID"
+    if PHONE_CONTEXT.search(before) or PHONE_CONTEXT.search(after):
+        return "PHONE_NUMBER"
+    if ID_CONTEXT.search(before):
+        return "CN_RESIDENT_ID"
+    return "BANK_CARD"
 
 
 RECOGNIZERS = [MaskedValueRecognizer()]

@@ -10,20 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from detectors.normalize import MappedText
+from detectors.phrases.matcher import is_negated
 from detectors.recognizers.base import Candidate, Recognizer, Rule, SegmentView
 
-_IS = r"\s*(?:是|为|:|：|=|is|was|are)?\s*"
+_IS = r"\s*(?:(?:是|为|:|：|=|is|was|are)\s*){0,2}"
 _SECRET = re.compile(
     rf"""
     (?:
       (?P<otp_cue>验证码|校验码|动态码|动态密码|短信码
         |(?<![a-z])(?:one[\ -]time\ code|verification\ code|otp|passcode|sms\ code
         |login\ code|security\ code\ we\ sent)(?![a-z]))
-      {_IS}(?P<otp>[0-9]{{4,8}})(?![0-9])
+      {_IS}(?P<otp>[0-9](?:[\ \-]?[0-9]){{3,7}})(?![0-9])
     |
       # Latin cues must be whole words: "Pinewood" and "Spinnaker" hold no PIN.
       (?P<password_cue>密码|口令|pin码|(?<![a-z])(?:password|passcode|pin)(?![a-z]))
-      {_IS}
+      (?P<connector>{_IS})
       (?P<password>
         (?![:：=])                          # the cue's separator is not in it
         (?=[^\s,，。.!！?？]*[0-9A-Za-z])
@@ -88,32 +90,39 @@ class SecretValueRecognizer(Recognizer):
     rules = RULES
 
     def find(self, view: SegmentView) -> Iterator[Candidate]:
-        for match in _SECRET.finditer(view.folded.text):
-            if match.group("otp"):
-                yield Candidate(
-                    match.start("otp"),
-                    match.end("otp"),
-                    "VERIFICATION_CODE",
-                    "full",
-                    match.group("otp"),
-                    0.85,
-                    self.name,
-                    "code next to a code cue",
-                )
-                continue
-            value = match.group("password")
-            if _NOT_A_PASSWORD.match(value) or value.isalpha() and not value.isascii():
-                continue
-            yield Candidate(
-                match.start("password"),
-                match.end("password"),
-                "PASSWORD",
-                "full",
-                value,
-                0.75,
-                self.name,
-                "password next to a password cue",
-            )
+        texts = [view.folded] if view.spoken is None else [view.folded, view.spoken]
+        for mapped in texts:
+            lowered = mapped.text.lower()
+            for match in _SECRET.finditer(mapped.text):
+                if match.group("otp"):
+                    digits = re.sub(r"[ \-]", "", match.group("otp"))
+                    start, end = mapped.original_span(*match.span("otp"))
+                    yield Candidate(
+                        start, end, "VERIFICATION_CODE", "full", digits, 0.85,
+                        self.name, "code next to a code cue",
+                    )  # fmt: skip
+                    continue
+                if is_negated(lowered, match.start(), match.end()):
+                    continue  # "don't send your password here"
+                candidate = self._password(mapped, match)
+                if candidate is not None:
+                    yield candidate
+
+    def _password(self, mapped: MappedText, match: re.Match[str]) -> Candidate | None:
+        value = match.group("password")
+        cue = match.group("password_cue").lower()
+        if _NOT_A_PASSWORD.match(value) or (value.isalpha() and not value.isascii()):
+            return None
+        if cue.startswith("pin") and not value.isdigit():
+            return None  # a PIN is digits: "PIN here" is a sentence
+        explicit = any(mark in match.group("connector") for mark in ":：=是为")
+        if value.isalpha() and value.islower() and not explicit:
+            return None  # "my password is here somewhere"
+        start, end = mapped.original_span(*match.span("password"))
+        return Candidate(
+            start, end, "PASSWORD", "full", value, 0.75, self.name,
+            "password next to a password cue",
+        )  # fmt: skip
 
 
 RECOGNIZERS = [SecretValueRecognizer()]

@@ -146,3 +146,55 @@ def test_pathological_input_finishes(expression: str) -> None:
         [sys.executable, "-c", script], cwd=ROOT, timeout=240, capture_output=True
     )
     assert result.returncode == 0, result.stderr.decode()[-500:]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please don't send your password here. It's a scam if anyone asks.",
+        "please never post your PIN here, thanks",
+        "For security, don't share the password with me.",
+        "my password is here somewhere, hold on",
+    ],
+)
+def test_password_warnings_are_not_secrets(text: str) -> None:
+    assert [f for f in detect(text) if f.type == "PASSWORD"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "covered"),
+    [("验证码 385 921", "385 921"), ("验证码是：三八五九二一", "三八五九二一")],
+)
+def test_spaced_and_spoken_codes(text: str, covered: str) -> None:
+    (finding,) = [f for f in detect(text) if f.type == "VERIFICATION_CODE"]
+    assert text[finding.start : finding.end] == covered
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("您身份证后四位是3219", "CN_RESIDENT_ID"),
+        ("尾号4190的手机已经绑定成功", "PHONE_NUMBER"),
+        ("尾号4190的卡已经解冻", "BANK_CARD"),
+    ],
+)
+def test_tail_type_follows_nearest_words(text: str, entity: str) -> None:
+    assert [(f.type, f.form) for f in detect(text, speaker="agent")] == [
+        (entity, "partial")
+    ]
+
+
+def test_return_address_of_a_company_raises_no_case() -> None:
+    text = "请将退货寄到：深圳市南山区科技园科苑路15号 某某科技有限公司售后部"
+    assert all(f.behaviour is None for f in detect(text, speaker="agent"))
+
+
+def test_agent_stating_customer_phone_is_a_record() -> None:
+    (finding,) = detect("客户手机号：15867234190，已核实", speaker="agent")
+    assert finding.behaviour == "unmasked_record"
+
+
+def test_phrase_suggestion_is_advice_not_the_phrase() -> None:
+    findings = detect("把收到的验证码报给我", speaker="agent")
+    (phrase,) = [f for f in findings if f.type == "RISKY_PHRASE"]
+    assert "Never ask for passwords" in phrase.suggestion

@@ -143,3 +143,17 @@ def test_rules_command_lists_over_100_rules(capsys: pytest.CaptureFixture[str]) 
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) > 100
     assert "identification rules" in captured.err
+
+
+def test_eval_command_rejects_unlabelled_corpus(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "c.jsonl"
+    row = {
+        "id": "x",
+        "channel": "chat",
+        "segments": [{"id": "s1", "speaker": "customer", "text": "hi"}],
+    }
+    corpus.write_text(json.dumps(row) + "\n")
+    assert main(["eval", str(corpus)]) == 1
+    assert "no labelled interaction" in capsys.readouterr().err
