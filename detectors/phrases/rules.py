@@ -144,6 +144,7 @@ RULES: tuple[PhraseRule, ...] = (
             "需要您的全部卡号才能查",
             "Send me the full card number please",
             "Also, what's your mother's maiden name?",
+            "把您妈妈的手机号也发我一下",
         ),
         counter_examples=(
             "为了安全，不要发送完整的卡号",
@@ -194,6 +195,7 @@ RULES: tuple[PhraseRule, ...] = (
         examples=(
             "系统没刷出来，麻烦再报一遍身份证号",
             "卡号您再提供一次",
+            "刚才核对过了，麻烦您再完整报一遍身份证号",
             "Can you give me the card number again?",
         ),
         counter_examples=(
