@@ -16,6 +16,7 @@ from werkzeug.exceptions import (
 )
 
 from detectors.types import CASE_STATUSES
+from gateway.generic import generic_blueprint
 from gateway.http import error_response, int_arg, too_large_reason
 from gateway.runtime import Runtime
 from gateway.webhooks import zendesk_blueprint
@@ -31,6 +32,7 @@ def create_app(runtime: Runtime) -> Flask:
     app.extensions["redline"] = runtime
     app.register_blueprint(zendesk_blueprint)
     app.register_blueprint(wecom_blueprint)
+    app.register_blueprint(generic_blueprint)
 
     @app.before_request
     def _require_api_token() -> Response | None:

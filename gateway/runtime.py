@@ -64,7 +64,9 @@ class Runtime:
         )
         queue_key_path = keys / "queue.key"
         queue_key = load_or_create_secret(queue_key_path)
-        # gateway.wecom imports gateway.http, which imports this module.
+        # gateway.wecom and gateway.generic import gateway.http, which imports
+        # this module.
+        from gateway.generic import GENERIC_INTERACTIONS, GenericInteractionsHandler
         from gateway.wecom import (
             WECOM_KF_SYNC,
             WECOM_MESSAGE,
@@ -128,6 +130,9 @@ class Runtime:
             WECOM_MESSAGE: WeComMessageHandler(inspector),
             WECOM_KF_SYNC: WeComKfSyncHandler(
                 inspector, SqliteKeyValue(database, clock)
+            ),
+            GENERIC_INTERACTIONS: GenericInteractionsHandler(
+                detector, ledger, settings.generic_sources, clock
             ),
         }
         worker = Worker(queue, handlers, max_attempts=settings.max_attempts)

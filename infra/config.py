@@ -97,6 +97,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "",
         "comma-separated WeCom user ids that also get high-risk warnings",
     ),
+    "GENERIC_SOURCES": (
+        "",
+        'JSON object: source name -> {"secret": "...", "callback_hosts": '
+        '["host", ...]} for POST /webhooks/generic and /webhooks/contact-lens',
+    ),
 }
 
 
@@ -205,6 +210,15 @@ class WeComSettings:
 
 
 @dataclass(frozen=True)
+class GenericSourceSettings:
+    """A sender of the integration API: its signing secret and callback hosts."""
+
+    name: str
+    secret: str = field(repr=False)
+    callback_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("./data")
     host: str = "127.0.0.1"
@@ -219,6 +233,7 @@ class Settings:
     max_attachment_bytes: int = 20 * 1024 * 1024
     zendesk: ZendeskSettings = field(default_factory=ZendeskSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
+    generic_sources: tuple[GenericSourceSettings, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -281,6 +296,7 @@ class Settings:
             ),
             zendesk=zendesk,
             wecom=_wecom_settings(env),
+            generic_sources=_generic_sources(env),
         )
 
 
@@ -391,6 +407,51 @@ def _wecom_agents(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
             )
         agents[user_id.strip()] = (entry[0].strip(), entry[1].strip())
     return agents
+
+
+# -- integration API -------------------------------------------------------
+
+
+def _generic_sources(env: Mapping[str, str]) -> tuple[GenericSourceSettings, ...]:
+    """Read REDLINE_GENERIC_SOURCES: {"name": {"secret", "callback_hosts"}}."""
+    variable = PREFIX + "GENERIC_SOURCES"
+    raw = _text(env, "GENERIC_SOURCES")
+    if not raw:
+        return ()
+    data = _json_value(raw, variable)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f'{variable} must be a JSON object such as {{"crm": {{"secret": "...", '
+            '"callback_hosts": ["hooks.example.com"]}}'
+        )
+    sources = []
+    for name, entry in data.items():
+        where = f"{variable} source {name[:40]!r}"
+        if not _WECOM_APP_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{where}: a source name must be 1 to 64 letters, digits, _ or -"
+            )
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a JSON object with secret")
+        unknown = sorted(set(entry) - {"secret", "callback_hosts"})
+        if unknown:
+            raise ConfigError(f"{where} has unknown keys: {', '.join(unknown)}")
+        secret = entry.get("secret")
+        if not isinstance(secret, str) or not secret.strip():
+            raise ConfigError(f"{where}: secret must be a non-empty string")
+        hosts = entry.get("callback_hosts", [])
+        if not isinstance(hosts, list) or not all(
+            isinstance(host, str) and host.strip() for host in hosts
+        ):
+            raise ConfigError(f"{where}: callback_hosts must be a list of host names")
+        sources.append(
+            GenericSourceSettings(
+                name=name,
+                secret=secret.strip(),
+                callback_hosts=tuple(host.strip().lower() for host in hosts),
+            )
+        )
+    return tuple(sources)
 
 
 def _json_value(text: str, variable: str) -> Any:
