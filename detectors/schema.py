@@ -21,6 +21,7 @@ from marshmallow import (
 from detectors.types import CHANNELS, SPEAKERS, Interaction, Segment
 
 __all__ = [
+    "describe_errors",
     "InteractionSchema",
     "ValidationError",
     "interaction_from_dict",
@@ -148,3 +149,29 @@ def interaction_to_dict(interaction: Interaction) -> dict[str, Any]:
         data["source"] = interaction.source
     data.update(interaction.extra)
     return data
+
+
+def describe_errors(error: ValidationError, prefix: str = "") -> str:
+    """Flatten marshmallow's error tree into "field.path: message" parts.
+
+    `prefix` goes before every path, such as "interactions[2]" for the third
+    interaction of a batch.
+    """
+    parts: list[str] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list) and node and all(isinstance(n, str) for n in node):
+            parts.append(f"{path or 'interaction'}: {' '.join(node)}")
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, path)
+        else:
+            parts.append(f"{path or 'interaction'}: {node}")
+
+    walk(error.messages, "")
+    if prefix:
+        return "; ".join(f"{prefix}.{part}" for part in parts)
+    return "; ".join(parts)

@@ -39,6 +39,7 @@ from adapters.telephony.contact_lens import interaction_from_analysis
 from detectors.engine import Detector
 from detectors.schema import (
     ValidationError,
+    describe_errors,
     interaction_from_dict,
     interaction_to_dict,
 )
@@ -158,15 +159,14 @@ Parser = Callable[[Any, GenericSourceSettings], tuple[list[Interaction], str | N
 
 def _receive(route: str, parse: Parser) -> Response:
     """Verify, parse and queue one delivery; the worker does the rest."""
-    from gateway.http import error_response
-    from gateway.webhooks import _read_body
+    from gateway.http import error_response, read_body
 
     runtime = _runtime()
     started = time.monotonic()
     name = request.headers.get(SOURCE_HEADER, "").strip()
     try:
         source = _source(runtime, name)
-        body = _read_body()
+        body = read_body()
         verify_signature(
             source,
             body,
@@ -266,18 +266,9 @@ def _generic_interactions(
             interactions.append(interaction_from_dict(item))
         except ValidationError as error:
             raise PayloadInvalid(
-                f"invalid interaction: {_describe(error, prefix)}"
+                f"invalid interaction: {describe_errors(error, prefix)}"
             ) from None
     return interactions, callback_url
-
-
-def _describe(error: ValidationError, prefix: str) -> str:
-    from gateway.scan import _describe as describe_fields
-
-    described = describe_fields(error)
-    if not prefix:
-        return described
-    return "; ".join(f"{prefix}.{part}" for part in described.split("; "))
 
 
 def _contact_lens_interactions(

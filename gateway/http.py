@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
+from adapters.errors import DeliveryRejected
 from gateway.runtime import Runtime
 
 
@@ -40,3 +41,18 @@ def too_large_reason(limit: int) -> str:
         f"body is larger than the limit of {limit} bytes; raise "
         "REDLINE_MAX_BODY_BYTES to accept larger bodies"
     )
+
+
+class BodyTooLarge(DeliveryRejected):
+    """A webhook body is over REDLINE_MAX_BODY_BYTES: answer 413."""
+
+    status = 413
+
+
+def read_body() -> bytes:
+    """Return the raw request body, raising `BodyTooLarge` above the configured limit."""
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        limit = current_runtime().settings.max_body_bytes
+        raise BodyTooLarge(too_large_reason(limit)) from None

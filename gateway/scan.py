@@ -49,7 +49,7 @@ from detectors.documents import (
 from detectors.documents.limits import DEFAULT_LIMITS
 from detectors.engine import Detector
 from detectors.masking import MaskedText
-from detectors.schema import ValidationError, interaction_from_dict
+from detectors.schema import ValidationError, describe_errors, interaction_from_dict
 from detectors.types import Finding, Interaction, Report, Segment
 from gateway.jsonparse import InvalidJson, parse_json
 
@@ -199,7 +199,9 @@ def _from_document(text: str, problems: list[Problem]) -> Iterator[Interaction]:
         try:
             yield interaction_from_dict(item)
         except ValidationError as error:
-            problems.append(Problem(index, f"invalid interaction: {_describe(error)}"))
+            problems.append(
+                Problem(index, f"invalid interaction: {describe_errors(error)}")
+            )
 
 
 def _parse_line(line: str, number: int, problems: list[Problem]) -> Interaction | None:
@@ -211,7 +213,9 @@ def _parse_line(line: str, number: int, problems: list[Problem]) -> Interaction 
     try:
         return interaction_from_dict(data)
     except ValidationError as error:
-        problems.append(Problem(number, f"invalid interaction: {_describe(error)}"))
+        problems.append(
+            Problem(number, f"invalid interaction: {describe_errors(error)}")
+        )
         return None
 
 
@@ -219,26 +223,6 @@ def _json_reason(error: InvalidJson) -> str:
     if error.column:
         return f"{error.reason} at column {error.column}"
     return error.reason
-
-
-def _describe(error: ValidationError) -> str:
-    """Flatten marshmallow's error tree into `field.path: message` parts."""
-    parts: list[str] = []
-
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                walk(value, f"{path}.{key}" if path else str(key))
-        elif isinstance(node, list) and node and all(isinstance(n, str) for n in node):
-            parts.append(f"{path or 'interaction'}: {' '.join(node)}")
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, path)
-        else:
-            parts.append(f"{path or 'interaction'}: {node}")
-
-    walk(error.messages, "")
-    return "; ".join(parts)
 
 
 def count_lines(path: Path) -> int:

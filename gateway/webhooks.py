@@ -12,21 +12,16 @@ import time
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from adapters.errors import DeliveryRejected, PayloadInvalid
 from adapters.zendesk import webhook as zendesk
-from gateway.http import current_runtime, error_response, too_large_reason
+from gateway.http import current_runtime, error_response, read_body
 from gateway.jsonparse import InvalidJson, parse_json
 from gateway.pipeline import ZENDESK_TICKET
 
 log = logging.getLogger(__name__)
 
 zendesk_blueprint = Blueprint("zendesk", __name__)
-
-
-class BodyTooLarge(DeliveryRejected):
-    status = 413
 
 
 def _accepted(status: str, **fields: str) -> Response:
@@ -43,7 +38,7 @@ def zendesk_webhook() -> Response:
     invocation = "-"
     try:
         invocation = zendesk.invocation_id(headers) or "-"
-        body = _read_body()
+        body = read_body()
         zendesk.verify_signature(
             body,
             request.headers.get(zendesk.TIMESTAMP_HEADER),
@@ -87,15 +82,6 @@ def zendesk_webhook() -> Response:
         (time.monotonic() - started) * 1000,
     )
     return _accepted(verdict, delivery=parsed.dedupe_key)
-
-
-def _read_body() -> bytes:
-    """Return the raw body, raising `BodyTooLarge` above the configured limit."""
-    try:
-        return request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        limit = current_runtime().settings.max_body_bytes
-        raise BodyTooLarge(too_large_reason(limit)) from None
 
 
 def _decode(body: bytes) -> Any:

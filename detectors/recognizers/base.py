@@ -123,6 +123,17 @@ class SegmentView:
         return self.before(start, window) + " " + self.after(end, window)
 
 
+# Words right before a document-shaped code that make it an order, product,
+# licence or booking reference rather than a passport or permit number.
+# fmt: off
+REFERENCE_NUMBER_WORDS = (
+    "订单", "单号", "运单", "快递", "工单", "物流", "型号", "货号", "批号", "发票", "order", "tracking",
+    "invoice", "ticket", "model", "sku", "serial", "part", "驾驶证", "驾照", "会员", "预订",
+    "license", "licence", "driver", "member", "booking", "confirmation",
+)
+# fmt: on
+
+
 def keyword_pattern(words: Sequence[str]) -> re.Pattern[str]:
     """Compile context words into one case-insensitive alternation.
 

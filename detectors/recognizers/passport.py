@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 from detectors.recognizers.base import (
+    REFERENCE_NUMBER_WORDS,
     Candidate,
     Recognizer,
     Rule,
@@ -35,38 +36,7 @@ CONTEXT = keyword_pattern(
         "reisepass",
     ]
 )
-NEGATIVE_CONTEXT = keyword_pattern(
-    [
-        "订单",
-        "单号",
-        "运单",
-        "快递",
-        "工单",
-        "物流",
-        "型号",
-        "货号",
-        "批号",
-        "发票",
-        "order",
-        "tracking",
-        "invoice",
-        "ticket",
-        "model",
-        "sku",
-        "serial",
-        "part",
-        "驾驶证",
-        "驾照",
-        "会员",
-        "预订",
-        "license",
-        "licence",
-        "driver",
-        "member",
-        "booking",
-        "confirmation",
-    ]
-)
+NEGATIVE_CONTEXT = keyword_pattern(REFERENCE_NUMBER_WORDS)
 
 # Chinese passport series, as printed on the data page. `_SERIES` describes
 # each group.

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 
 from detectors.recognizers.base import (
+    REFERENCE_NUMBER_WORDS,
     Candidate,
     Recognizer,
     Rule,
@@ -54,37 +55,7 @@ CONTEXT = keyword_pattern(
 TAIWAN_RESIDENT_CONTEXT = keyword_pattern(
     ["台胞证", "台胞證", "台湾居民来往大陆通行证", "台灣居民來往大陸通行證", "mtp"]
 )
-NEGATIVE_CONTEXT = keyword_pattern(
-    [
-        "订单",
-        "单号",
-        "运单",
-        "快递",
-        "工单",
-        "型号",
-        "货号",
-        "批号",
-        "发票",
-        "order",
-        "tracking",
-        "invoice",
-        "ticket",
-        "model",
-        "sku",
-        "serial",
-        "part",
-        "驾驶证",
-        "驾照",
-        "会员",
-        "预订",
-        "license",
-        "licence",
-        "driver",
-        "member",
-        "booking",
-        "confirmation",
-    ]
-)
+NEGATIVE_CONTEXT = keyword_pattern(REFERENCE_NUMBER_WORDS)
 
 # These permits are Chinese documents: without a keyword, a shape counts only
 # in a segment that contains Chinese characters.
