@@ -15,7 +15,7 @@ from detectors.policy import Policy
 from detectors.recognizers import Candidate, Recognizer, SegmentView, load_recognizers
 from detectors.types import Finding, Interaction, Report, Segment
 
-# Which type wins when two candidates of equal confidence cover the same text.
+# Type order that breaks ties when two candidates of equal confidence cover the same text.
 _TYPE_PRIORITY = {
     "CN_RESIDENT_ID": 0,
     "BANK_CARD": 1,
@@ -150,7 +150,7 @@ class Detector:
         )
 
 
-# What to do about a risky phrase, by the behaviour it shows.
+# Advice for a risky phrase, by the behaviour it shows.
 _PHRASE_ADVICE = {
     "credential_request": "Never ask for passwords, PINs, CVVs or one-time codes; "
     "delete any the customer sent.",

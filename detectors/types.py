@@ -1,6 +1,6 @@
 """Core types shared by every package: interactions in, findings and cases out.
 
-A `Finding` never holds the detected value. It points at it (segment and
+A `Finding` never contains the detected value. It points at it (segment and
 offsets into the segment's original text) and carries a masked form and a
 keyed fingerprint, so it can be logged, stored and sent anywhere.
 """
@@ -143,7 +143,7 @@ class Finding:
 
 @dataclass
 class Report:
-    """What the detectors found in one interaction."""
+    """The findings of the detectors in one interaction."""
 
     interaction: Interaction
     findings: list[Finding]
@@ -187,7 +187,7 @@ class CaseEvent:
 
 @dataclass
 class Case:
-    """What the ledger keeps for an interaction with findings: masked only."""
+    """The ledger's record of an interaction with findings, masked only."""
 
     id: str
     interaction_key: str

@@ -95,7 +95,7 @@ class OutboxTicketWriter:
 
 @dataclass
 class AttachmentResults:
-    """What the document pipeline found in a ticket's image and PDF attachments.
+    """Results of the document pipeline for a ticket's image and PDF attachments.
 
     `segments` are the attachments' lines (ids `a{attachment id}:{line id}`),
     kept in memory only so the case finds its agent. `not_inspected` lists
@@ -133,7 +133,7 @@ def unverified_report_id(interaction_id: str, attachment_ids: list[str]) -> str:
 
 @dataclass
 class Outcome:
-    """What a job did, for the one log line per job."""
+    """The result of one job, for its log line."""
 
     verdict: str
     case_id: str | None = None
@@ -361,7 +361,7 @@ def _comment_labels(interaction: Interaction) -> dict[str, str]:
 
 
 def _agent_for(interaction: Interaction, findings: list[Finding]) -> str | None:
-    """Return the agent a case belongs to: whoever wrote an agent finding, else the assignee."""
+    """Return the agent a case belongs to: the author of an agent finding, else the assignee."""
     for finding in findings:
         segment = interaction.segment(finding.segment)
         if finding.behaviour and segment is not None and segment.agent_id:

@@ -39,8 +39,8 @@ RATELIMIT_BUDGET_SECONDS = 20
 REQUEST_TIMEOUT_SECONDS = 30.0
 STAFF_ROLES = frozenset({"agent", "admin"})
 DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-# Statuses that send an attachment download to a signed URL (Zendesk answers
-# 302 when "Secure Downloads" is on); one such hop is followed, no more.
+# Statuses that send an attachment download to a signed URL. Zendesk returns
+# 302 when "Secure Downloads" is on, and one such hop is followed, no more.
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK_BYTES = 64 * 1024
 _LOOPBACK = "127.0.0.1"
@@ -69,7 +69,7 @@ class RedactedCopy:
 
 
 class TicketWriter(Protocol):
-    """Where write-backs go: the Zendesk API, or the local outbox."""
+    """A destination for write-backs: the Zendesk API, or the local outbox."""
 
     def add_tags(self, ticket_id: str, tags: list[str]) -> None: ...
 
@@ -298,7 +298,7 @@ class ZendeskApi:
         host = urlsplit(response.url).hostname
         if response.status_code != 200:
             raise AttachmentUnavailable(
-                f"download failed: {host} answered HTTP {response.status_code}"
+                f"download failed: {host} returned HTTP {response.status_code}"
             )
         limit = self.max_attachment_bytes
         declared = response.headers.get("Content-Length", "")

@@ -43,7 +43,7 @@ def _digit_answers(
 
 
 class SecretAnswerAnalyzer:
-    """Marks the secret a customer gives right after an agent asks for it."""
+    """Marks the secret a customer gives right after an agent requests it."""
 
     def analyze(
         self,

@@ -192,7 +192,7 @@ def _passport_mrz(labels: _Labels) -> KindMatch | None:
 
 
 def _passport(labels: _Labels) -> KindMatch | None:
-    """A passport label, unless the page is an ID card front (which never has one)."""
+    """Match a passport label, unless the page is an ID card front, which has none."""
     words = labels.found(_PASSPORT_WORDS)
     if not words or labels.find(_ID_FRONT_NUMBER) is not None:
         return None

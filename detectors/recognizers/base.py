@@ -2,7 +2,7 @@
 
 A recognizer reads one segment through a `SegmentView` (the original text
 plus normalised views of it, built once and shared by every recognizer) and
-yields `Candidate`s. A candidate holds the canonical value in memory so the
+yields `Candidate`s. A candidate contains the canonical value in memory so the
 engine can mask and fingerprint it; the value never leaves the detectors.
 """
 
