@@ -107,6 +107,9 @@ class Finding:
     explanation: str = ""
     start_ms: int | None = None
     end_ms: int | None = None
+    # Masked neighbouring utterances of a voice finding, with speakers and
+    # times, and how its time range was placed. Not in `to_dict`.
+    context: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def key(self) -> str:
@@ -205,3 +208,6 @@ class Case:
     findings: list[Finding] = field(default_factory=list)
     history: list[CaseEvent] = field(default_factory=list)
     resolution_note: str = ""
+    # Escalation level the case has been alerted at (0: the team's managers);
+    # None until its first alert.
+    alert_level: int | None = None

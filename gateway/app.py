@@ -16,9 +16,12 @@ from werkzeug.exceptions import (
 )
 
 from detectors.types import CASE_STATUSES
+from gateway.casework import casework_blueprint
 from gateway.generic import generic_blueprint
 from gateway.http import error_response, int_arg, too_large_reason
 from gateway.runtime import Runtime
+from gateway.slack import slack_blueprint
+from gateway.telephony import telephony_blueprint, voice_redaction
 from gateway.webhooks import zendesk_blueprint
 from gateway.wecom import wecom_blueprint
 
@@ -33,6 +36,9 @@ def create_app(runtime: Runtime) -> Flask:
     app.register_blueprint(zendesk_blueprint)
     app.register_blueprint(wecom_blueprint)
     app.register_blueprint(generic_blueprint)
+    app.register_blueprint(casework_blueprint)
+    app.register_blueprint(slack_blueprint)
+    app.register_blueprint(telephony_blueprint)
 
     @app.before_request
     def _require_api_token() -> Response | None:
@@ -135,4 +141,6 @@ def _case_json(case: Any, with_history: bool = False) -> dict[str, Any]:
     data = asdict(case)
     if not with_history:
         data.pop("history")
+    if case.channel == "voice":
+        data["redaction"] = voice_redaction(case)
     return data

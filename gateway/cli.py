@@ -87,6 +87,18 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("rules", help="list every identification and phrase rule")
 
+    digest = commands.add_parser(
+        "digest",
+        help="send the daily digest or weekly summary now (for cron), and "
+        "whatever alerts and escalations are due",
+    )
+    digest.add_argument(
+        "period",
+        choices=["daily", "weekly", "due"],
+        help="daily: medium cases of the last 24 hours; weekly: the last 7 days' "
+        "counts and training focus; due: only alerts, escalations and training",
+    )
+
     install = commands.add_parser(
         "install", help="print the callback settings to paste into a platform"
     )
@@ -101,7 +113,33 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument(
         "--agent-id", type=_positive_int, help="app AgentId to store, for warnings"
     )
+    install.add_argument(
+        "--app", metavar="NAME", help="show (and wait for) only the app NAME"
+    )
+    install.add_argument(
+        "--wait",
+        action="store_true",
+        help="then wait until the gateway has verified WeCom's URL check; exit "
+        "status 1 on timeout",
+    )
+    install.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="how long --wait waits, in seconds (default: 600)",
+    )
     return parser
+
+
+def _positive_seconds(text: str) -> float:
+    """Parse a positive, finite number of seconds, such as a wait timeout."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -158,6 +196,8 @@ def run(host: str | None, port: int | None) -> int:
             "queued %d job(s) again that a previous gateway left running", recovered
         )
     runtime.worker.start(settings.workers)
+    if runtime.scheduler is not None and settings.alerts.scheduler_seconds:
+        runtime.scheduler.start()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -174,6 +214,8 @@ def run(host: str | None, port: int | None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        if runtime.scheduler is not None:
+            runtime.scheduler.stop()
         status = _stop_worker(runtime.worker)
         signal.signal(signal.SIGTERM, previous)
         runtime.database.close()
@@ -336,15 +378,66 @@ def list_rules() -> int:
 
 
 def install(args: argparse.Namespace) -> int:
-    """Print (and create when missing) the WeCom callback settings."""
-    from gateway.wecom import install_wecom
+    """Print (and create when missing) the WeCom callback settings, then maybe wait."""
+    from gateway.wecom import DEFAULT_WAIT_SECONDS, install_wecom
 
+    if args.timeout is not None and not args.wait:
+        print("--timeout sets how long --wait waits; add --wait", file=sys.stderr)
+        return 2
     try:
         settings = Settings.from_env()
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
-    return install_wecom(settings, args.url, args.corp_id, args.secret, args.agent_id)
+    wait_seconds = None
+    if args.wait:
+        wait_seconds = args.timeout or DEFAULT_WAIT_SECONDS
+    return install_wecom(
+        settings,
+        args.url,
+        args.corp_id,
+        args.secret,
+        args.agent_id,
+        app_name=args.app,
+        wait_seconds=wait_seconds,
+    )
+
+
+def send_digest(period: str) -> int:
+    """Run the disposal once from the command line; return the exit status."""
+    from gateway.runtime import Runtime
+
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level)
+        runtime = Runtime.build(settings)
+    except InfraError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    disposal = runtime.disposal
+    assert disposal is not None
+    try:
+        result = disposal.run_due()
+        sent = []
+        if period == "daily":
+            sent = disposal.daily_digest()
+        elif period == "weekly":
+            sent = disposal.weekly_summary()
+    finally:
+        runtime.database.close()
+    print(
+        f"{result.alerted} case alert(s), {result.escalated} escalation(s), "
+        f"{result.trained} training assignment(s)"
+    )
+    if period != "due":
+        if sent:
+            for alert in sent:
+                print(f"sent: {alert.title}")
+        else:
+            print(
+                f"no {period} digest to send: no cases in the period, or sent already"
+            )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -357,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         return list_rules()
     if args.command == "install":
         return install(args)
+    if args.command == "digest":
+        return send_digest(args.period)
     from gateway.scan import main_scan
 
     return main_scan(

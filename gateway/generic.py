@@ -10,7 +10,8 @@ Both routes take the source from `X-Redline-Source` and check
 source's secret of `{X-Redline-Timestamp}.` followed by the raw body. They
 queue a `generic.interactions` job and return 202. The worker detects,
 records each case under platform `generic:<source>`, and posts the masked
-findings to the callback URL, signed the same way.
+findings to the callback URL, signed the same way. `POST /webhooks/vcon`
+in `gateway.telephony` is signed and queued the same way, by `receive_signed`.
 """
 
 from __future__ import annotations
@@ -47,10 +48,11 @@ from detectors.types import Finding, Interaction
 from gateway.jsonparse import InvalidJson, parse_json
 from gateway.pipeline import Outcome
 from infra.config import GenericSourceSettings
-from infra.ports import Job, Ledger
+from infra.ports import CaseUpdate, Job, Ledger
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
+    from gateway.telephony import VoiceInspector
 
 log = logging.getLogger(__name__)
 
@@ -146,18 +148,18 @@ def _runtime() -> Runtime:
 
 @generic_blueprint.post("/webhooks/generic")
 def generic_webhook() -> Response:
-    return _receive("generic", _generic_interactions)
+    return receive_signed("generic", _generic_interactions)
 
 
 @generic_blueprint.post("/webhooks/contact-lens")
 def contact_lens_webhook() -> Response:
-    return _receive("contact-lens", _contact_lens_interactions)
+    return receive_signed("contact-lens", _contact_lens_interactions)
 
 
 Parser = Callable[[Any, GenericSourceSettings], tuple[list[Interaction], str | None]]
 
 
-def _receive(route: str, parse: Parser) -> Response:
+def receive_signed(route: str, parse: Parser) -> Response:
     """Verify, parse and queue one delivery; the worker does the rest."""
     from gateway.http import error_response, read_body
 
@@ -289,6 +291,7 @@ class GenericInteractionsHandler:
         ledger: Ledger,
         sources: tuple[GenericSourceSettings, ...],
         clock: Callable[[], datetime.datetime],
+        voice: VoiceInspector | None = None,
     ) -> None:
         self.detector = detector
         self.ledger = ledger
@@ -296,6 +299,8 @@ class GenericInteractionsHandler:
             source.name: source for source in sources
         }
         self.clock = clock
+        # Voice interactions get time ranges, context and a muted recording.
+        self.voice = voice
 
     def __call__(self, job: Job) -> Outcome:
         payload = job.payload
@@ -332,16 +337,25 @@ class GenericInteractionsHandler:
         self, source: GenericSourceSettings, interaction: Interaction
     ) -> dict[str, Any]:
         """Detect and record one interaction; return its masked prediction line."""
-        report = self.detector.detect(interaction)
-        update = self.ledger.record(
-            f"generic:{source.name}:{interaction.id}",
-            f"generic:{source.name}",
-            interaction.channel,
-            interaction.source,
-            report.findings,
-            agent_id=_agent_for(interaction, report.findings),
-            team=interaction.team,
-        )
+        voice = self.voice if interaction.channel == "voice" else None
+        detect = self.detector.detect if voice is None else voice.detect
+        report = detect(interaction)
+        key = f"generic:{source.name}:{interaction.id}"
+        platform = f"generic:{source.name}"
+        agent_id = _agent_for(interaction, report.findings)
+        update: CaseUpdate | None
+        if voice is not None:
+            update = voice.record(report, key, platform, agent_id, interaction.team)
+        else:
+            update = self.ledger.record(
+                key,
+                platform,
+                interaction.channel,
+                interaction.source,
+                report.findings,
+                agent_id=agent_id,
+                team=interaction.team,
+            )
         prediction = report.to_prediction()
         # The excerpt shows the text around a finding, which may hold data no
         # recognizer found, so the callback carries the masked value only.

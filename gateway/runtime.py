@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from adapters.wecom.app import WeComApp
 from adapters.zendesk.api import TicketWriter, ZendeskApi
 from detectors.engine import Detector
+from gateway.alert_channels import build_channels
+from gateway.disposal import (
+    ALERTS_REFRESH,
+    AlertsRefreshHandler,
+    Disposal,
+    OutboxChannel,
+)
 from gateway.pipeline import (
     ZENDESK_TICKET,
     Handler,
     OutboxTicketWriter,
     ZendeskTicketHandler,
 )
+from gateway.scheduler import Scheduler
 from gateway.worker import Worker
 from infra.config import Settings
 from infra.errors import ConfigError
@@ -31,6 +39,7 @@ from infra.sqlite import (
     SqliteOutbox,
     SqliteQueue,
 )
+from infra.sqlite.alerts import SqliteAlertStore
 from infra.sqlite.ledger import utc_now
 
 log = logging.getLogger(__name__)
@@ -51,6 +60,10 @@ class Runtime:
     wecom_apps: tuple[WeComApp, ...] = ()
     # Reason the WeCom routes return with 404 when `wecom_apps` is empty.
     wecom_setup_reason: str = ""
+    # Cursors and markers, such as the record of each WeCom URL check.
+    key_values: SqliteKeyValue | None = None
+    disposal: Disposal | None = None
+    scheduler: Scheduler | None = None
 
     @classmethod
     def build(
@@ -67,6 +80,7 @@ class Runtime:
         # gateway.wecom and gateway.generic import gateway.http, which imports
         # this module.
         from gateway.generic import GENERIC_INTERACTIONS, GenericInteractionsHandler
+        from gateway.telephony import telephony_handlers
         from gateway.wecom import (
             WECOM_KF_SYNC,
             WECOM_MESSAGE,
@@ -122,20 +136,47 @@ class Runtime:
             agents=settings.wecom.agents,
             managers=settings.wecom.managers,
             clock=lambda: clock().timestamp(),
+            max_media_bytes=settings.max_attachment_bytes,
+        )
+        key_values = SqliteKeyValue(database, clock)
+        voice, voice_handlers = telephony_handlers(
+            settings, detector, ledger, queue, clock
         )
         handlers: dict[str, Handler] = {
             ZENDESK_TICKET: ZendeskTicketHandler(
                 detector, ledger, writer, account, api
             ),
             WECOM_MESSAGE: WeComMessageHandler(inspector),
-            WECOM_KF_SYNC: WeComKfSyncHandler(
-                inspector, SqliteKeyValue(database, clock)
-            ),
+            WECOM_KF_SYNC: WeComKfSyncHandler(inspector, key_values),
             GENERIC_INTERACTIONS: GenericInteractionsHandler(
-                detector, ledger, settings.generic_sources, clock
+                detector, ledger, settings.generic_sources, clock, voice
             ),
+            **voice_handlers,
         }
         worker = Worker(queue, handlers, max_attempts=settings.max_attempts)
+        voice.notify = worker.notify
+        wecom_alert_api = next(
+            (api for api in map(inspector.warning_api, apps) if api is not None), None
+        )
+        disposal = Disposal(
+            ledger,
+            SqliteAlertStore(database, clock),
+            settings.disposal,
+            build_channels(settings, wecom_alert_api),
+            OutboxChannel(outbox),
+            clock=clock,
+            kv=key_values,
+            link_base=settings.public_url,
+            digest_dir=settings.data_dir / "digests",
+            agent_names={
+                user: name for user, (name, _team) in settings.wecom.agents.items()
+            },
+            wecom_agents=frozenset(settings.wecom.agents),
+            outbox=outbox,
+        )
+        scheduler = Scheduler(disposal, settings.alerts.scheduler_seconds or 30)
+        worker.handlers[ALERTS_REFRESH] = AlertsRefreshHandler(disposal)
+        worker.on_done = scheduler.wake
         return cls(
             settings,
             database,
@@ -149,4 +190,7 @@ class Runtime:
             clock,
             wecom_apps=apps,
             wecom_setup_reason=wecom_setup_reason,
+            key_values=key_values,
+            disposal=disposal,
+            scheduler=scheduler,
         )

@@ -9,26 +9,34 @@ cursor. Both handlers detect, record the case and warn the agent who wrote
 the finding through an app message (high severity also warns the
 configured managers). Warnings carry masked values only. Without an app
 secret and agent id, or with the API turned off, warnings go to the outbox.
+
+Each URL check leaves a record in the key-value store (app name, time and,
+for a rejected check, the reason), which `install wecom --wait` reads to
+confirm that WeCom reached the gateway.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import secrets
+import sqlite3
 import string
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from flask import Blueprint, Response, request
 
 from adapters.errors import DeliveryRejected, PermanentFailure
-from adapters.wecom.api import MAX_TEXT_BYTES, WeComApi
+from adapters.wecom.api import MAX_MEDIA_BYTES, MAX_TEXT_BYTES, WeComApi
 from adapters.wecom.app import WeComApp
 from adapters.wecom.interaction import (
     AgentDirectory,
@@ -40,8 +48,8 @@ from adapters.wecom.webhook import (
     Delivery,
     Ignored,
     KfSync,
+    check_url,
     decrypt_delivery,
-    verify_url,
 )
 from detectors.engine import Detector
 from detectors.types import Finding, Interaction, Segment
@@ -52,8 +60,11 @@ from infra.config import (
     WeComAppSettings,
     load_wecom_apps_file,
 )
-from infra.errors import ConfigError
+from infra.datadir import DataDirLock
+from infra.errors import ConfigError, DataDirLocked, InfraError, StorageError
 from infra.ports import KeyValue, Ledger, Outbox
+from infra.sqlite import Database, SqliteKeyValue
+from infra.sqlite.ledger import iso
 
 if TYPE_CHECKING:
     from gateway.runtime import Runtime
@@ -72,9 +83,14 @@ NO_APP_REASON = (
     "no WeCom app is configured; set REDLINE_WECOM_APPS (or "
     "REDLINE_WECOM_APPS_FILE), or run `python -m gateway install wecom`"
 )
+# Key-value records of the last verified and the last rejected URL check of
+# each app, followed by the app name.
+URL_VERIFIED_KEY = "wecom.url_verified:"
+URL_REJECTED_KEY = "wecom.url_rejected:"
 
 try:
     from detectors import documents
+    from gateway.scan import inspect_document
 except ImportError:  # Pillow, pytesseract or PyMuPDF missing
     documents = None  # type: ignore[assignment]
 
@@ -148,7 +164,7 @@ def wecom_url_check(app: str | None = None) -> Response:
     if not runtime.wecom_apps:
         return _error(404, runtime.wecom_setup_reason or NO_APP_REASON)
     try:
-        plaintext = verify_url(
+        check = check_url(
             request.query_string,
             runtime.wecom_apps,
             app_name=app,
@@ -156,9 +172,40 @@ def wecom_url_check(app: str | None = None) -> Response:
             tolerance_seconds=runtime.settings.signature_tolerance_seconds,
         )
     except DeliveryRejected as error:
+        # Only a configured name is recorded, so a stranger cannot add keys.
+        if any(known.name == app for known in runtime.wecom_apps):
+            _record_url_check(runtime, str(app), error)
         return _rejected("URL check", app, error)
-    log.info("wecom URL check for app %s verified", app or "-")
-    return Response(plaintext, status=200, mimetype="text/plain")
+    _record_url_check(runtime, check.app)
+    log.info("wecom URL check for app %s verified", check.app)
+    return Response(check.plaintext, status=200, mimetype="text/plain")
+
+
+def _record_url_check(
+    runtime: Runtime, app: str, error: DeliveryRejected | None = None
+) -> None:
+    """Store the outcome of a URL check for `install wecom --wait`.
+
+    The record contains the app name, the time, a count of verified checks
+    and, for a rejected check, the status and reason. It never contains a
+    token or key. A storage failure is logged and does not change the reply.
+    """
+    if runtime.key_values is None:
+        return
+    record: dict[str, Any] = {"app": app, "at": iso(runtime.clock())}
+    try:
+        if error is None:
+            key = URL_VERIFIED_KEY + app
+            previous = runtime.key_values.get(key) or {}
+            record["count"] = int(previous.get("count", 0)) + 1
+        else:
+            key = URL_REJECTED_KEY + app
+            record["status"] = error.status
+            detail = f" ({error.log_detail})" if error.log_detail else ""
+            record["reason"] = f"{error}{detail}"
+        runtime.key_values.set(key, record)
+    except (StorageError, sqlite3.Error) as failure:
+        log.warning("wecom URL check for app %s not recorded: %s", app, failure)
 
 
 @wecom_blueprint.post("/webhooks/wecom")
@@ -238,6 +285,18 @@ _TYPE_LABELS: Mapping[str, tuple[str, str]] = {
     "SOCIAL_INSURANCE_NUMBER": ("社保号", "social insurance number"),
 }
 _SEVERITY_LABELS: Mapping[str, str] = {"high": "高", "medium": "中", "low": "低"}
+# Media kind -> (Chinese label, English label) for attachments not inspected.
+_MEDIA_LABELS: Mapping[str, tuple[str, str]] = {
+    "image": ("图片", "an image"),
+    "file": ("文件", "a file"),
+    "voice": ("语音", "a voice message"),
+    "video": ("视频", "a video"),
+}
+# A warning lists at most this many attachments that were not inspected, each
+# reason cut to the given length, so that the list and at least one finding
+# fit in WeCom's text limit.
+MAX_WARNED_NOT_INSPECTED = 2
+MAX_WARNED_REASON_CHARS = 100
 
 
 def warning_line(finding: Finding) -> str:
@@ -251,6 +310,15 @@ def warning_line(finding: Finding) -> str:
         level = _SEVERITY_LABELS.get(finding.severity, finding.severity)
         zh_prefix = f"Redline（{level}风险）："
         en_prefix = f"Redline ({finding.severity} risk): "
+    article = "an" if english[:1] in "aeiou" else "a"
+    if finding.behaviour == "document_exposure":
+        return (
+            f"{zh_prefix}图片或文件中有完整的{chinese}（已遮盖：{finding.masked}）。"
+            "请撤回该消息，如需发送请改发遮盖后的副本。\n"
+            f"{en_prefix}an image or file shows {article} {english} in full "
+            f"(masked: {finding.masked}). Recall the message; if it must be sent, "
+            "send a redacted copy."
+        )
     if finding.type == "RISKY_PHRASE":
         behaviour = (finding.behaviour or "risk").replace("_", " ")
         return (
@@ -259,7 +327,6 @@ def warning_line(finding: Finding) -> str:
             f"{en_prefix}a message shows {behaviour} (masked: {finding.masked}). "
             "Recall the message; never ask for or send such data again."
         )
-    article = "an" if english[:1] in "aeiou" else "a"
     return (
         f"{zh_prefix}完整的{chinese}已被发送（已遮盖：{finding.masked}）。"
         "请撤回该消息，今后不要索要或发送此类信息。\n"
@@ -268,19 +335,49 @@ def warning_line(finding: Finding) -> str:
     )
 
 
-def warning_text(findings: Sequence[Finding], case_id: str) -> str:
-    """Join the warnings of `findings`, leaving out those past WeCom's text limit."""
-    footer = f"\n(case {case_id})"
+def not_inspected_line(item: Mapping[str, Any]) -> str:
+    """Return the bilingual notice for one attachment that was not inspected."""
+    chinese, english = _MEDIA_LABELS.get(
+        str(item.get("kind", "")), ("附件", "an attachment")
+    )
+    reason = str(item.get("reason", "")) or "unknown reason"
+    if len(reason) > MAX_WARNED_REASON_CHARS:
+        reason = reason[: MAX_WARNED_REASON_CHARS - 1] + "…"
+    return (
+        f"Redline：会话中的{chinese}未能检查（{reason}）。请自行查看，如含个人信息请撤回。\n"
+        f"Redline: {english} in this conversation was not inspected ({reason}). "
+        "Check it yourself, and recall it if it shows personal data."
+    )
+
+
+def warning_text(
+    findings: Sequence[Finding],
+    case_id: str,
+    not_inspected: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """Join the warnings of `findings` and the attachments not inspected.
+
+    Findings past WeCom's text limit are left out and counted; the notices
+    of attachments not inspected are always kept.
+    """
+    tail = [
+        not_inspected_line(item) for item in not_inspected[:MAX_WARNED_NOT_INSPECTED]
+    ]
+    if len(not_inspected) > MAX_WARNED_NOT_INSPECTED:
+        others = len(not_inspected) - MAX_WARNED_NOT_INSPECTED
+        tail.append(f"… {others} more attachment(s) not inspected")
+    tail.append(f"(case {case_id})")
+    footer = "\n".join(tail)
     lines: list[str] = []
     for number, finding in enumerate(findings):
         line = warning_line(finding)
         left = len(findings) - number
-        more = f"\n… {left - 1} more finding(s)" if left > 1 else ""
-        candidate = "\n".join([*lines, line]) + more + footer
+        more = [f"… {left - 1} more finding(s)"] if left > 1 else []
+        candidate = "\n".join([*lines, line, *more, footer])
         if len(candidate.encode("utf-8")) > MAX_TEXT_BYTES and lines:
-            return "\n".join(lines) + f"\n… {left} more finding(s)" + footer
+            return "\n".join([*lines, f"… {left} more finding(s)", footer])
         lines.append(line)
-    return "\n".join(lines) + footer
+    return "\n".join([*lines, footer])
 
 
 # -- inspection -----------------------------------------------------------
@@ -291,7 +388,7 @@ class _Inspected:
     """The findings of one interaction and its attachments."""
 
     findings: list[Finding] = field(default_factory=list)
-    not_inspected: list[dict[str, str]] = field(default_factory=list)
+    not_inspected: list[dict[str, Any]] = field(default_factory=list)
     # segment id of an extracted document line -> segment id of its message
     document_segments: dict[str, str] = field(default_factory=dict)
 
@@ -310,6 +407,7 @@ class WeComInspector:
         agents: AgentDirectory,
         managers: Sequence[str],
         clock: Callable[[], float] = time.time,
+        max_media_bytes: int = MAX_MEDIA_BYTES,
     ) -> None:
         self.apps = {app.name: app for app in apps}
         self.detector = detector
@@ -319,6 +417,7 @@ class WeComInspector:
         self.agents = agents
         self.managers = list(managers)
         self.clock = clock
+        self.max_media_bytes = max_media_bytes
         self._apis: dict[str, WeComApi] = {}
         self._apis_lock = threading.Lock()
 
@@ -339,7 +438,10 @@ class WeComInspector:
             api = self._apis.get(app.name)
             if api is None:
                 api = WeComApi.from_app(
-                    app, api_base_url=self.api_base, clock=self.clock
+                    app,
+                    api_base_url=self.api_base,
+                    clock=self.clock,
+                    max_media_bytes=self.max_media_bytes,
                 )
                 self._apis[app.name] = api
             return api
@@ -369,30 +471,61 @@ class WeComInspector:
         """Detect on an interaction and its media, record the case and warn.
 
         `recipients` returns the WeCom user ids to warn about a finding in
-        a segment; managers are added for high severity.
+        a segment; managers are added for high severity. Media that could
+        not be inspected is listed on the case and in the warning, and
+        makes the verdict "not inspected" instead of "clean". On a case that
+        has no new finding, newly listed media gets a warning of its own.
         """
         inspected = self._detect(app, interaction)
-        source = dict(interaction.source)
-        if inspected.not_inspected:
-            source["not_inspected"] = inspected.not_inspected
         update = self.ledger.record(
             interaction.id,
             "wecom",
             interaction.channel,
-            source,
+            dict(interaction.source),
             inspected.findings,
             agent_id=_agent_for(
                 interaction, inspected.findings, inspected.document_segments
             ),
             team=interaction.team,
         )
-        partial = NOT_INSPECTED if inspected.not_inspected else "clean"
+        unchecked = inspected.not_inspected
         if update is None:
-            return Outcome(partial, findings=len(inspected.findings))
+            verdict = NOT_INSPECTED if unchecked else "clean"
+            return Outcome(verdict, findings=len(inspected.findings))
         case = update.case
+        # Listed before warning, so a failed send still leaves the case complete.
+        # NOTE: a retry whose send fails again does not repeat a warning that
+        # carries only such a listing, because the listing is already stored.
+        newly_unchecked = (
+            self.ledger.add_not_inspected(case.id, unchecked) if unchecked else []
+        )
         pending = self.ledger.unreported(case.id)
-        if not pending:
-            return Outcome("already reported", case.id, len(inspected.findings))
+        if pending:
+            self._warn_findings(
+                app, interaction, recipients, case.id, pending, inspected
+            )
+            verdict = f"warned {case.severity}"
+        elif newly_unchecked:
+            self._warn_not_inspected(
+                app, interaction, recipients, case.id, newly_unchecked
+            )
+            verdict = "warned"
+        else:
+            verdict = "already reported"
+        if unchecked:
+            verdict += f", {len(unchecked)} attachment(s) {NOT_INSPECTED}"
+        return Outcome(verdict, case.id, len(pending))
+
+    def _warn_findings(
+        self,
+        app: WeComApp,
+        interaction: Interaction,
+        recipients: Callable[[Segment], list[str]],
+        case_id: str,
+        pending: list[Finding],
+        inspected: _Inspected,
+    ) -> None:
+        """Warn about unreported findings, one message per group of recipients."""
         groups: dict[tuple[str, ...], list[Finding]] = {}
         for finding in pending:
             segment_id = inspected.document_segments.get(
@@ -405,14 +538,29 @@ class WeComInspector:
             groups.setdefault(tuple(dict.fromkeys(users)), []).append(finding)
         for group_users, findings in groups.items():
             # Each group is marked once sent, so a retry resends only the rest.
-            self._send(app, list(group_users), findings, case.id)
-            self.ledger.mark_reported(
-                case.id, [f.key for f in findings], report_id_for(case.id, findings)
+            self._send(
+                app, list(group_users), findings, case_id, inspected.not_inspected
             )
-        verdict = f"warned {case.severity}"
-        if inspected.not_inspected:
-            verdict += f", {len(inspected.not_inspected)} attachment(s) {NOT_INSPECTED}"
-        return Outcome(verdict, case.id, len(pending))
+            self.ledger.mark_reported(
+                case_id, [f.key for f in findings], report_id_for(case_id, findings)
+            )
+
+    def _warn_not_inspected(
+        self,
+        app: WeComApp,
+        interaction: Interaction,
+        recipients: Callable[[Segment], list[str]],
+        case_id: str,
+        items: list[dict[str, Any]],
+    ) -> None:
+        """Send the notice of media not inspected to who sent or saw it, and to managers."""
+        users: list[str] = []
+        for item in items:
+            segment = interaction.segment(str(item.get("segment", "")))
+            if segment is not None:
+                users += recipients(segment)
+        users = list(dict.fromkeys(users + self.managers))
+        self._send(app, users, [], case_id, items)
 
     def _detect(self, app: WeComApp, interaction: Interaction) -> _Inspected:
         inspected = _Inspected(list(self.detector.detect(interaction).findings))
@@ -421,9 +569,13 @@ class WeComInspector:
                 continue
             reason = self._inspect_media(app, interaction, segment, inspected)
             if reason:
-                media_id = str(segment.attachment.get("media_id", ""))
                 inspected.not_inspected.append(
-                    {"segment": segment.id, "media_id": media_id, "reason": reason}
+                    {
+                        "segment": segment.id,
+                        "kind": str(segment.attachment.get("kind", "")),
+                        "media_id": str(segment.attachment.get("media_id", "")),
+                        "reason": reason,
+                    }
                 )
                 log.warning(
                     "wecom interaction %s segment %s: attachment %s (%s)",
@@ -454,24 +606,37 @@ class WeComInspector:
         try:
             media = api.download_media(str(attachment.get("media_id", "")))
         except PermanentFailure as error:
+            # MediaTooLarge is one: a file over the limit is never read.
             return f"download failed: {error}"
-        document = documents.extract(media.content, media.file_name, media.content_type)
+        limits = documents.Limits(max_bytes=self.max_media_bytes)
+        document = documents.extract(
+            media.content, media.file_name, media.content_type, limits=limits
+        )
         if not document.inspected:
             return f"extraction failed: {document.reason}"
-        extracted = documents.to_interaction(
-            document, f"{interaction.id}/{segment.id}", speaker=segment.speaker
+        # The document's own ids ("p1l1") are prefixed with the message's
+        # segment id, which is how findings find their way to the sender.
+        report = inspect_document(
+            self.detector, document, f"{interaction.id}/{segment.id}", segment.speaker
         )
-        for line in extracted.segments:
-            line.id = f"{segment.id}/{line.id}"
-            line.agent_id = segment.agent_id
-            inspected.document_segments[line.id] = segment.id
-        inspected.findings += self.detector.detect(extracted).findings
+        prefix = f"{segment.id}/"
+        for line in report.interaction.segments:
+            inspected.document_segments[prefix + line.id] = segment.id
+        inspected.findings += [
+            dataclasses.replace(finding, segment=prefix + finding.segment)
+            for finding in report.findings
+        ]
         return ""
 
     def _send(
-        self, app: WeComApp, users: list[str], findings: list[Finding], case_id: str
+        self,
+        app: WeComApp,
+        users: list[str],
+        findings: list[Finding],
+        case_id: str,
+        not_inspected: Sequence[Mapping[str, Any]] = (),
     ) -> None:
-        text = warning_text(findings, case_id)
+        text = warning_text(findings, case_id, not_inspected)
         api = self.warning_api(app)
         if api is None or not users:
             reason = "no WeCom member to warn" if not users else "no API to send with"
@@ -628,25 +793,44 @@ def install_wecom(
     corp_id: str | None = None,
     secret: str | None = None,
     agent_id: int | None = None,
+    *,
+    app_name: str | None = None,
+    wait_seconds: float | None = None,
 ) -> int:
     """Print the callback URL, Token and EncodingAESKey for the WeCom console.
 
     Without configured apps, generate a token and key into
     DATA_DIR/keys/wecom-app.json (mode 0600), which the gateway reads when
-    REDLINE_WECOM_APPS is unset. Return the exit status.
+    REDLINE_WECOM_APPS is unset. `app_name` limits the output to one app.
+    With `wait_seconds`, wait that long for the gateway to verify WeCom's
+    URL check of each app shown (see `wait_for_url_check`). Return the exit
+    status: 0 done or verified, 1 timed out, 2 for a configuration error.
     """
     base = (url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    app_file_changed = False
     if settings.wecom.apps:
         apps = list(settings.wecom.apps)
-        print("WeCom apps from the configuration:")
+        heading = "WeCom apps from the configuration:"
     else:
         path = settings.data_dir / "keys" / INSTALLED_APP_FILE
+        before = path.read_bytes() if path.exists() else None
         try:
             apps = [_installed_app(path, corp_id, secret, agent_id)]
         except ConfigError as error:
             print(f"configuration error: {error}")
             return 2
-        print(f"WeCom app stored in {path}:")
+        app_file_changed = before != path.read_bytes()
+        heading = f"WeCom app stored in {path}:"
+    if app_name is not None:
+        names = ", ".join(app.name for app in apps)
+        apps = [app for app in apps if app.name == app_name]
+        if not apps:
+            print(
+                f"configuration error: no WeCom app is named {app_name[:40]!r}; "
+                f"the configured apps are {names}"
+            )
+            return 2
+    print(heading)
     for app in apps:
         print(f"\n  app:             {app.name}")
         print(f"  corp id:         {app.corp_id or '(not set; pass --corp-id)'}")
@@ -660,12 +844,203 @@ def install_wecom(
         "     EncodingAESKey above.\n"
         "  2. Start the gateway where that URL reaches it (python -m gateway run),\n"
         "     then save in the console: WeCom sends a verification request, which\n"
-        "     the gateway answers.\n"
+        "     the gateway answers (--wait shows when it arrives).\n"
         "  3. To send warnings, give the app's Secret and AgentId (--secret and\n"
         "     --agent-id here, or secret and agent_id in REDLINE_WECOM_APPS);\n"
         "     without them warnings go to the outbox (GET /api/outbox)."
     )
-    return 0
+    if app_file_changed and gateway_running(settings.data_dir):
+        print(
+            "\nA gateway is running on this data folder and read the app file "
+            "when it started: restart it so that it uses the values above."
+        )
+    if wait_seconds is None:
+        return 0
+    without_corp = [app.name for app in apps if not app.corp_id]
+    if without_corp:
+        print(
+            f"\ncannot wait for app {', '.join(without_corp)}: without a corp id "
+            "the gateway cannot decrypt WeCom's verification request; run this "
+            "command again with --corp-id YOUR_CORP_ID"
+        )
+        return 2
+    print()
+    return wait_for_url_check(
+        settings.data_dir, [app.name for app in apps], wait_seconds, base_url=base
+    )
+
+
+# Seconds that `install wecom --wait` waits by default, and between two reads.
+DEFAULT_WAIT_SECONDS = 600.0
+WAIT_POLL_SECONDS = 0.5
+# The database file that `Runtime.build` opens in the data folder.
+DATABASE_FILE = "redline.db"
+
+
+def wait_for_url_check(
+    data_dir: Path,
+    app_names: Sequence[str],
+    timeout_seconds: float,
+    *,
+    base_url: str = "",
+    poll_seconds: float = WAIT_POLL_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    out: TextIO | None = None,
+) -> int:
+    """Wait until the gateway has verified a new URL check of each app.
+
+    The gateway records every URL check in the database of `data_dir`, so
+    this works with the gateway in this process or in another one on the
+    same data folder. A check recorded before the wait started does not
+    count. Rejected checks are printed with their reason as they arrive.
+    Return 0 when every app was verified, 1 on timeout, and 2 when the
+    database cannot be read.
+    """
+    out = out or sys.stdout
+    try:
+        database = Database(data_dir / DATABASE_FILE)
+    except InfraError as error:
+        print(f"cannot open the gateway's database: {error}", file=out)
+        return 2
+    try:
+        records = SqliteKeyValue(database)
+        return _poll_url_checks(
+            records,
+            data_dir,
+            app_names,
+            timeout_seconds,
+            base_url,
+            poll_seconds,
+            monotonic,
+            sleep,
+            out,
+        )
+    except (StorageError, sqlite3.Error) as error:
+        print(f"cannot read the gateway's database: {error}", file=out)
+        return 2
+    finally:
+        database.close()
+
+
+def _poll_url_checks(
+    records: KeyValue,
+    data_dir: Path,
+    app_names: Sequence[str],
+    timeout_seconds: float,
+    base_url: str,
+    poll_seconds: float,
+    monotonic: Callable[[], float],
+    sleep: Callable[[float], None],
+    out: TextIO,
+) -> int:
+    verified = {name: records.get(URL_VERIFIED_KEY + name) for name in app_names}
+    rejected = {name: records.get(URL_REJECTED_KEY + name) for name in app_names}
+    for name, record in verified.items():
+        if record:
+            print(
+                f"App {name} was last verified at {record.get('at')}; waiting for "
+                "a new verification request.",
+                file=out,
+            )
+    if gateway_running(data_dir) is False:
+        print(
+            f"No gateway is running on the data folder {data_dir} yet; start one "
+            "(python -m gateway run) with this REDLINE_DATA_DIR.",
+            file=out,
+        )
+    names = ", ".join(app_names)
+    print(
+        f"Waiting up to {timeout_seconds:g} s for WeCom's verification request to "
+        f"app {names}: save the settings in the WeCom admin console now.",
+        file=out,
+        flush=True,
+    )
+    pending = list(app_names)
+    deadline = monotonic() + timeout_seconds
+    while True:
+        for name in list(pending):
+            rejection = records.get(URL_REJECTED_KEY + name)
+            if isinstance(rejection, dict) and rejection != rejected[name]:
+                rejected[name] = rejection
+                print(
+                    f"Rejected: a verification request for app {name} at "
+                    f"{rejection.get('at')} got HTTP {rejection.get('status')}: "
+                    f"{rejection.get('reason')}",
+                    file=out,
+                    flush=True,
+                )
+            record = records.get(URL_VERIFIED_KEY + name)
+            if isinstance(record, dict) and record != verified[name]:
+                pending.remove(name)
+                at = record.get("at")
+                print(
+                    f"Verified: the gateway answered WeCom's verification request "
+                    f"for app {name} at {at}. WeCom can now send callbacks.",
+                    file=out,
+                    flush=True,
+                )
+        if not pending:
+            return 0
+        left = deadline - monotonic()
+        if left <= 0:
+            break
+        sleep(min(poll_seconds, left))
+    print(_timeout_message(pending, timeout_seconds, data_dir, base_url), file=out)
+    return 1
+
+
+def _timeout_message(
+    pending: Sequence[str], timeout_seconds: float, data_dir: Path, base_url: str
+) -> str:
+    urls = ", ".join(f"{base_url}/webhooks/wecom/{name}" for name in pending)
+    gateway = (
+        f"a gateway runs on the data folder {data_dir} (none is running now)"
+        if gateway_running(data_dir) is False
+        else f"the gateway on the data folder {data_dir} was started after the "
+        "last change to the app settings"
+    )
+    checks = [
+        f"the callback URL {urls} is reachable from the internet, because WeCom "
+        "calls it from its own servers;",
+        f"{gateway};",
+        "the Token and EncodingAESKey in the console are exactly the ones printed "
+        "above, without spaces;",
+        "the corp id is the CorpID under My Company > Company Information "
+        "(我的企业 > 企业信息);",
+        "the console saved without an error such as 回调URL校验失败 (-40001).",
+    ]
+    lines = [
+        f"Timed out after {timeout_seconds:g} s: no verification request for app "
+        f"{', '.join(pending)} was verified. Check that:"
+    ]
+    lines += [
+        textwrap.fill(check, 79, initial_indent="  - ", subsequent_indent="    ")
+        for check in checks
+    ]
+    lines.append(
+        "Then save in the console again, or run this command again to wait longer."
+    )
+    return "\n".join(lines)
+
+
+def gateway_running(data_dir: Path) -> bool | None:
+    """Tell whether a gateway holds the lock of `data_dir`; None if unknown.
+
+    The probe takes the lock for an instant when it is free, so a gateway
+    that starts in that instant stops with "another gateway is running".
+    """
+    if not data_dir.is_dir():
+        return False
+    lock = DataDirLock(data_dir)
+    try:
+        lock.acquire()
+    except DataDirLocked:
+        return True
+    except ConfigError:
+        return None
+    lock.release()
+    return False
 
 
 def _installed_app(

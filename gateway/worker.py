@@ -15,12 +15,12 @@ import logging
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 
 from adapters.errors import PermanentFailure, RetryLater
-from gateway.pipeline import Handler
+from gateway.pipeline import Handler, Outcome
 from infra.ports import Job, Queue
 
 log = logging.getLogger(__name__)
@@ -111,8 +111,14 @@ class Worker:
         poll_seconds: float = 0.5,
         lease_seconds: float = LEASE_SECONDS,
         renew_seconds: float | None = None,
+        on_done: Callable[[Outcome], None] | None = None,
     ) -> None:
-        """Set up a worker; `renew_seconds` defaults to a third of the lease."""
+        """Set up a worker; `renew_seconds` defaults to a third of the lease.
+
+        `on_done` is called with the outcome of each job that completed, for
+        example to wake the alert scheduler when a case was recorded.
+        """
+        self.on_done = on_done
         self.queue = queue
         self.handlers = dict(handlers)
         self.max_attempts = max_attempts
@@ -218,6 +224,8 @@ class Worker:
                 outcome.findings,
                 (time.monotonic() - started) * 1000,
             )
+            if self.on_done is not None and outcome.case_id:
+                self.on_done(outcome)
 
     @contextmanager
     def _tracked(self, job: Job) -> Iterator[None]:

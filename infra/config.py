@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from detectors.types import SPEAKERS
+from infra.alerts.settings import DisposalSettings, parse_disposal
 from infra.errors import ConfigError
 
 PREFIX = "REDLINE_"
@@ -28,6 +30,11 @@ PREFIX = "REDLINE_"
 MIN_FINGERPRINT_KEY_LENGTH = 16
 
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+DEFAULT_SLACK_API_BASE = "https://slack.com/api/"
+DEFAULT_TWILIO_INTELLIGENCE_URL = "https://intelligence.twilio.com"
+DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+_TWILIO_ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 # WeCom generates the EncodingAESKey as 43 letters and digits.
 WECOM_AES_KEY_LENGTH = 43
 _WECOM_KEY_ALPHABET = frozenset(string.ascii_letters + string.digits)
@@ -100,7 +107,93 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "GENERIC_SOURCES": (
         "",
         'JSON object: source name -> {"secret": "...", "callback_hosts": '
-        '["host", ...]} for POST /webhooks/generic and /webhooks/contact-lens',
+        '["host", ...]} for POST /webhooks/generic, /webhooks/contact-lens and '
+        "/webhooks/vcon",
+    ),
+    "TWILIO_ACCOUNT_SID": (
+        "",
+        "Twilio account SID (AC...), to fetch Voice Intelligence sentences",
+    ),
+    "TWILIO_AUTH_TOKEN": (
+        "",
+        "Twilio Auth Token: checks X-Twilio-Signature and signs API calls; "
+        "the /webhooks/twilio routes answer 404 while it is unset",
+    ),
+    "TWILIO_PUBLIC_BASE_URL": (
+        "",
+        "the gateway's URL as Twilio calls it (https://host[/prefix]); "
+        "signatures are checked against it instead of the request's own URL",
+    ),
+    "TWILIO_TRUST_FORWARDED": (
+        "false",
+        "true: without a public base URL, take scheme and host from "
+        "X-Forwarded-Proto and X-Forwarded-Host (only behind a proxy that sets them)",
+    ),
+    "TWILIO_INTELLIGENCE_URL": (
+        DEFAULT_TWILIO_INTELLIGENCE_URL,
+        "base URL of the Voice Intelligence API",
+    ),
+    "TWILIO_API_URL": (
+        DEFAULT_TWILIO_API_URL,
+        "base URL of the Twilio REST API, which serves the recordings",
+    ),
+    "TWILIO_CHANNEL_ROLES": (
+        '{"1": "customer", "2": "agent"}',
+        "JSON object: Voice Intelligence media channel -> agent, customer or system",
+    ),
+    "TWILIO_TRANSCRIPTION_ROLE": (
+        "customer",
+        "speaker of a recording transcription (TranscriptionText): agent, "
+        "customer or system",
+    ),
+    "VCON_PARTY_ROLES": (
+        '{"0": "customer", "1": "agent"}',
+        "JSON object: vCon party index -> role, for parties without their own role",
+    ),
+    "RECORDINGS_DIR": (
+        "",
+        "folder that recordings given by path must be in; unset rejects paths",
+    ),
+    "RECORDING_HOSTS": (
+        "",
+        "comma-separated hosts (host or host:port) that recordings may be "
+        "downloaded from, redirects included; listing 127.0.0.1 also allows "
+        "plain http to it, for tests",
+    ),
+    "MAX_RECORDING_BYTES": (
+        "104857600",
+        "largest WAV recording read to make a muted copy, in bytes",
+    ),
+    "PUBLIC_URL": (
+        "",
+        "URL where people reach this gateway, such as https://redline.example; "
+        "alerts link to cases under it",
+    ),
+    "DISPOSAL": (
+        "",
+        "JSON document: teams, managers, escalation chain, digest times, SLA "
+        "hours, throttling and training modules (see README, Disposal)",
+    ),
+    "DISPOSAL_FILE": ("", "path of a JSON file with the disposal settings, instead"),
+    "SLACK_BOT_TOKEN": ("", "Slack bot token (xoxb-...) for alerts; empty: no Slack"),
+    "SLACK_SIGNING_SECRET": (
+        "",
+        "Slack app signing secret, required for the alert buttons "
+        "(POST /slack/interactions)",
+    ),
+    "SLACK_API_BASE": (DEFAULT_SLACK_API_BASE, "base URL of the Slack Web API"),
+    "SMS_REGION": ("", "AWS region of Amazon SNS for SMS alerts; empty: no SMS"),
+    "SMS_ENDPOINT_URL": ("", "SNS endpoint URL instead of AWS's, for a local stand-in"),
+    "SMS_SENDER_ID": ("", "SMS sender id where the destination country allows one"),
+    "SMS_SIGNATURE": (
+        "",
+        "text put before every SMS, such as 【公司名】, which mainland China "
+        "numbers require",
+    ),
+    "SCHEDULER_SECONDS": (
+        "30",
+        "seconds between checks for escalations and digests; 0 turns the "
+        "scheduler thread off (use python -m gateway digest from cron instead)",
     ),
 }
 
@@ -219,6 +312,42 @@ class GenericSourceSettings:
 
 
 @dataclass(frozen=True)
+class TelephonySettings:
+    """Twilio, vCon roles, and where recordings to mute may come from."""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_public_base_url: str = ""
+    twilio_trust_forwarded: bool = False
+    twilio_intelligence_url: str = DEFAULT_TWILIO_INTELLIGENCE_URL
+    twilio_api_url: str = DEFAULT_TWILIO_API_URL
+    twilio_channel_roles: Mapping[int, str] = field(
+        default_factory=lambda: {1: "customer", 2: "agent"}
+    )
+    twilio_transcription_role: str = "customer"
+    vcon_party_roles: Mapping[int, str] = field(
+        default_factory=lambda: {0: "customer", 1: "agent"}
+    )
+    recordings_dir: Path | None = None
+    recording_hosts: tuple[str, ...] = ()
+    max_recording_bytes: int = 100 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Where alerts go: Slack, SMS through SNS, and the schedule's pace."""
+
+    slack_bot_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_api_base: str = DEFAULT_SLACK_API_BASE
+    sms_region: str = ""
+    sms_endpoint_url: str = ""
+    sms_sender_id: str = ""
+    sms_signature: str = ""
+    scheduler_seconds: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("./data")
     host: str = "127.0.0.1"
@@ -234,6 +363,10 @@ class Settings:
     zendesk: ZendeskSettings = field(default_factory=ZendeskSettings)
     wecom: WeComSettings = field(default_factory=WeComSettings)
     generic_sources: tuple[GenericSourceSettings, ...] = ()
+    telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    public_url: str = ""
+    disposal: DisposalSettings = field(default_factory=DisposalSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -297,7 +430,70 @@ class Settings:
             zendesk=zendesk,
             wecom=_wecom_settings(env),
             generic_sources=_generic_sources(env),
+            telephony=_telephony_settings(env),
+            public_url=_url(env, "PUBLIC_URL"),
+            disposal=_disposal_settings(env),
+            alerts=_alert_settings(env),
         )
+
+
+def _url(env: Mapping[str, str], name: str) -> str:
+    """Return an http(s) URL variable without a trailing slash, or ""."""
+    value = _text(env, name)
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{PREFIX}{name} is {value[:80]!r}; give an http(s) URL such as "
+            "https://redline.example"
+        )
+    return value.rstrip("/")
+
+
+def _disposal_settings(env: Mapping[str, str]) -> DisposalSettings:
+    text = _text(env, "DISPOSAL")
+    path = _text(env, "DISPOSAL_FILE")
+    if text and path:
+        raise ConfigError(
+            f"both {PREFIX}DISPOSAL and {PREFIX}DISPOSAL_FILE are set; keep one"
+        )
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(
+                f"{PREFIX}DISPOSAL_FILE {path!r} cannot be read ({error}); check "
+                "the path and that the file is UTF-8 JSON"
+            ) from None
+        return parse_disposal(text, f"{PREFIX}DISPOSAL_FILE ({path})")
+    return parse_disposal(text, f"{PREFIX}DISPOSAL")
+
+
+def _alert_settings(env: Mapping[str, str]) -> AlertSettings:
+    token = _text(env, "SLACK_BOT_TOKEN")
+    if token and not token.startswith("xox"):
+        raise ConfigError(
+            f"{PREFIX}SLACK_BOT_TOKEN does not look like a Slack token; give the "
+            "bot token, which starts with xoxb-"
+        )
+    region = _text(env, "SMS_REGION")
+    if region and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region):
+        raise ConfigError(
+            f"{PREFIX}SMS_REGION is {region[:40]!r}; give an AWS region such as "
+            "us-east-1"
+        )
+    base = _url(env, "SLACK_API_BASE") or DEFAULT_SLACK_API_BASE
+    return AlertSettings(
+        slack_bot_token=token,
+        slack_signing_secret=_text(env, "SLACK_SIGNING_SECRET"),
+        slack_api_base=base.rstrip("/") + "/",
+        sms_region=region,
+        sms_endpoint_url=_url(env, "SMS_ENDPOINT_URL"),
+        sms_sender_id=_text(env, "SMS_SENDER_ID"),
+        sms_signature=_text(env, "SMS_SIGNATURE"),
+        scheduler_seconds=_integer(env, "SCHEDULER_SECONDS", 0, 3600),
+    )
 
 
 def _check_zendesk_credentials(zendesk: ZendeskSettings) -> None:
@@ -452,6 +648,96 @@ def _generic_sources(env: Mapping[str, str]) -> tuple[GenericSourceSettings, ...
             )
         )
     return tuple(sources)
+
+
+# -- telephony --------------------------------------------------------------
+
+
+def _telephony_settings(env: Mapping[str, str]) -> TelephonySettings:
+    account_sid = _text(env, "TWILIO_ACCOUNT_SID")
+    if account_sid and not _TWILIO_ACCOUNT_SID.fullmatch(account_sid):
+        raise ConfigError(
+            f"{PREFIX}TWILIO_ACCOUNT_SID is not an account SID; copy the Account "
+            "SID (AC and 32 hex digits) from the Twilio Console"
+        )
+    folder = _text(env, "RECORDINGS_DIR")
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(
+            f"{PREFIX}RECORDINGS_DIR is {folder[:80]!r}, which is not a folder; "
+            "create it or point the variable at the folder holding the recordings"
+        )
+    return TelephonySettings(
+        twilio_account_sid=account_sid,
+        twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
+        twilio_public_base_url=_base_url(env, "TWILIO_PUBLIC_BASE_URL"),
+        twilio_trust_forwarded=_flag(env, "TWILIO_TRUST_FORWARDED"),
+        twilio_intelligence_url=_base_url(env, "TWILIO_INTELLIGENCE_URL", True),
+        twilio_api_url=_base_url(env, "TWILIO_API_URL", True),
+        twilio_channel_roles=_role_map(env, "TWILIO_CHANNEL_ROLES"),
+        twilio_transcription_role=_role(env, "TWILIO_TRANSCRIPTION_ROLE"),
+        vcon_party_roles=_role_map(env, "VCON_PARTY_ROLES"),
+        recordings_dir=Path(folder) if folder else None,
+        recording_hosts=tuple(
+            host.strip().lower()
+            for host in _text(env, "RECORDING_HOSTS").split(",")
+            if host.strip()
+        ),
+        max_recording_bytes=_integer(env, "MAX_RECORDING_BYTES", 1024, 4 * 1024**3),
+    )
+
+
+def _base_url(env: Mapping[str, str], name: str, required: bool = False) -> str:
+    """Return an http(s) base URL without its trailing slash; "" when unset."""
+    url = _text(env, name)
+    if not url and not required:
+        return ""
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        default = VARIABLES[name][0]
+        fix = f"set it to {default} or leave it unset" if default else "fix or unset it"
+        raise ConfigError(
+            f"{PREFIX}{name} is {url[:80]!r}, which is not an http(s) URL without "
+            f"query; {fix}"
+        )
+    return url.rstrip("/")
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = _text(env, name).lower()
+    if raw not in _FLAGS:
+        raise ConfigError(f"{PREFIX}{name} is {raw[:20]!r}; set it to true or false")
+    return _FLAGS[raw]
+
+
+def _role(env: Mapping[str, str], name: str) -> str:
+    role = _text(env, name).lower()
+    if role not in SPEAKERS:
+        raise ConfigError(
+            f"{PREFIX}{name} is {role[:20]!r}; use one of {', '.join(SPEAKERS)}"
+        )
+    return role
+
+
+def _role_map(env: Mapping[str, str], name: str) -> dict[int, str]:
+    """Read a JSON object mapping channel or party numbers to speaker roles."""
+    data = _json_value(_text(env, name), PREFIX + name)
+    example = VARIABLES[name][0]
+    if not isinstance(data, dict):
+        raise ConfigError(f"{PREFIX}{name} must be a JSON object such as {example}")
+    roles: dict[int, str] = {}
+    for key, role in data.items():
+        if not key.strip().isdigit() or role not in SPEAKERS:
+            raise ConfigError(
+                f"{PREFIX}{name} entry {key[:20]!r} must map a number to one of "
+                f"{', '.join(SPEAKERS)}, as in {example}"
+            )
+        roles[int(key)] = role
+    return roles
 
 
 def _json_value(text: str, variable: str) -> Any:

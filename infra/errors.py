@@ -3,7 +3,9 @@
 InfraError
 ├── ConfigError     a setting or a data-folder file is invalid; fix it
 ├── DataDirLocked   another gateway has the data folder; stop it
-└── StorageError    the store failed; retry later
+├── StorageError    the store failed; retry later
+├── CaseNotFound    no case has the id given
+└── InvalidTransition  the case cannot move to the status asked for
 """
 
 
@@ -21,3 +23,11 @@ class DataDirLocked(InfraError):
 
 class StorageError(InfraError):
     """The store could not complete an operation; the caller may retry."""
+
+
+class CaseNotFound(InfraError):
+    """No case in the ledger has the id given."""
+
+
+class InvalidTransition(InfraError):
+    """A case cannot move from its status to the one asked for."""

@@ -92,6 +92,19 @@ class Ledger(Protocol):
         self, case_id: str, finding_keys: list[str], report_id: str
     ) -> None: ...
 
+    def add_not_inspected(
+        self, case_id: str, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Add attachments that could not be inspected to the case, once each.
+
+        Return the items that were not listed on the case before.
+        """
+
+    def set_muted_recording(
+        self, case_id: str, copy: dict[str, Any], note: str = ""
+    ) -> bool:
+        """Reference a muted copy of the case's recording; False for no such case."""
+
     def get_case(self, case_id: str) -> Case | None: ...
 
     def list_cases(
@@ -99,6 +112,14 @@ class Ledger(Protocol):
     ) -> list[Case]: ...
 
     def cases_with_fingerprint(self, value_fingerprint: str) -> list[Case]: ...
+
+    def transition(
+        self, case_id: str, status: str, actor: str, note: str = ""
+    ) -> tuple[Case, bool]:
+        """Move a case to `status`; return it and whether anything changed.
+
+        Raise `CaseNotFound` or `InvalidTransition`.
+        """
 
 
 class Outbox(Protocol):

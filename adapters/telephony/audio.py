@@ -67,3 +67,18 @@ def mute_wav(data: bytes, ranges_ms: Sequence[tuple[int, int]]) -> bytes:
         writer.writeframes(bytes(muted))
 
     return output.getvalue()
+
+
+def merge_ranges(ranges_ms: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort time ranges and merge those that overlap or touch.
+
+    A range whose end is before its start is left out.
+    """
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(r for r in ranges_ms if r[1] >= r[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+
+    return merged

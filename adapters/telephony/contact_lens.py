@@ -185,8 +185,13 @@ def interaction_from_analysis(
             "contact_id": contact_id,
             "object_key": key,
             "redacted": redacted,
+            "recording_url": _text_or_none(metadata.get("InputS3Uri")),
         },
     )
+
+
+def _text_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _segment(

@@ -40,6 +40,7 @@ from adapters.telephony.transcript import (
     seconds_to_ms,
     unique_ids,
 )
+from detectors.masking import mask_value
 from detectors.types import Interaction, Segment
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ SUPPORTED_ALGORITHMS = ("HMAC_SHA1", "HMAC_SHA256")
 
 # A Twilio SID is a two-letter type prefix and 32 hex digits.
 _SID = re.compile(r"[A-Z]{2}[0-9a-fA-F]{32}")
+# The path of a recording resource without an extension.
+_RECORDING_PATH = re.compile(r"/Recordings/RE[0-9a-fA-F]{32}$")
 # Maximum length of a customer_key kept from a callback.
 MAX_CUSTOMER_KEY_LENGTH = 256
 
@@ -370,8 +373,47 @@ def interaction_from_sentences(
             "account_sid": callback.account_sid,
             "service_sid": callback.service_sid,
             "transcript_sid": callback.transcript_sid,
-            "customer_key": callback.customer_key,
+            "customer_key": _stored_key(callback.customer_key),
         },
+    )
+
+
+def _stored_key(customer_key: str | None) -> str | None:
+    """Return a customer_key fit to store: a SID as is, anything else masked.
+
+    Some setups use the caller's phone number as the key, and the source of
+    an interaction is kept with its case.
+    """
+    if customer_key is None or _SID.fullmatch(customer_key):
+        return customer_key
+    return mask_value("CUSTOMER_KEY", customer_key)
+
+
+def recording_wav_url(url: str) -> str:
+    """Append `.wav` to a Twilio RecordingUrl that has no extension.
+
+    The extension picks the audio format Twilio serves, and only WAV can be
+    muted here. Any other URL is returned as it is.
+    """
+    parts = urlsplit(url)
+    if _RECORDING_PATH.search(parts.path):
+        return urlunsplit(parts._replace(path=parts.path + ".wav"))
+    return url
+
+
+def recording_url(api_url: str, account_sid: str, recording_sid: str) -> str:
+    """Return the REST URL of a recording's WAV audio.
+
+    Raise `ValueError` when either SID is malformed, so neither can change
+    the URL's path.
+    """
+    if not (_SID.fullmatch(account_sid) and account_sid.startswith("AC")):
+        raise ValueError("account_sid is not an account SID (AC...)")
+    if not (_SID.fullmatch(recording_sid) and recording_sid.startswith("RE")):
+        raise ValueError("recording_sid is not a recording SID (RE...)")
+    return (
+        f"{api_url.rstrip('/')}/2010-04-01/Accounts/{account_sid}/Recordings/"
+        f"{recording_sid}.wav"
     )
 
 
@@ -422,6 +464,27 @@ class TwilioSentenceFetcher:
         )
         self._client.intelligence.base_url = base_url.rstrip("/")
         self.redacted = redacted
+
+    def recording_sid(self, transcript_sid: str) -> str | None:
+        """Return the SID of the recording a transcript was made from, or None.
+
+        Twilio names it in the transcript's `channel.media_properties.source_sid`
+        when the media is a Twilio recording; external media give None.
+        """
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            transcript = self._client.intelligence.v2.transcripts(
+                transcript_sid
+            ).fetch()
+        except (TwilioException, OSError) as error:
+            raise _fetch_error(error, transcript_sid) from None
+        channel = transcript.channel if isinstance(transcript.channel, dict) else {}
+        media = channel.get("media_properties")
+        source_sid = media.get("source_sid") if isinstance(media, dict) else None
+        if not isinstance(source_sid, str) or not source_sid.startswith("RE"):
+            return None
+        return source_sid if _SID.fullmatch(source_sid) else None
 
     def __call__(self, transcript_sid: str) -> list[dict[str, Any]]:
         from twilio.base.exceptions import TwilioException
@@ -474,14 +537,18 @@ def _fetch_error(error: Exception, transcript_sid: str) -> AdapterError:
     )
 
 
-def transcription_interaction(params: FormParams) -> Interaction:
+def transcription_interaction(
+    params: FormParams, role: str = "customer"
+) -> Interaction:
     """Build a one-segment interaction from a classic transcription callback.
 
     The callback of `<Record transcribe="true">` carries TranscriptionText,
     RecordingUrl and CallSid. The whole text becomes one segment with speaker
-    `customer`, because it transcribes one recorded track, usually a
-    voicemail. It has no times, so findings get no audio range.
+    `role`, by default `customer`, because it transcribes one recorded
+    track, usually a voicemail. It has no times, so findings get no audio
+    range.
     """
+    check_roles([role])
     fields = dict(params)
     status = fields.get("TranscriptionStatus", "completed")
     if status != "completed":
@@ -501,7 +568,7 @@ def transcription_interaction(params: FormParams) -> Interaction:
     return Interaction(
         id=f"twilio:{fields.get('AccountSid') or '-'}:transcription:{key}",
         channel="voice",
-        segments=[Segment(id=key, speaker="customer", text=text)],
+        segments=[Segment(id=key, speaker=role, text=text)],
         source={
             "platform": "twilio",
             "product": "transcription",

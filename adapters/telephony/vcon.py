@@ -278,5 +278,14 @@ def interaction_from_vcon(
             "vendor": analysis.get("vendor"),
             "schema": analysis.get("schema"),
             "redacted": analysis.get("type") == "transcript-redacted",
+            "recording_url": _recording_url(dialog),
         },
     )
+
+
+def _recording_url(dialog: Mapping[str, Any]) -> str | None:
+    """Return the URL of a recording dialog's external audio, or None."""
+    url = dialog.get("url")
+    if dialog.get("type") == "recording" and isinstance(url, str) and url:
+        return url
+    return None

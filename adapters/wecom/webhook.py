@@ -252,6 +252,14 @@ def _decrypt_with_any(
 # -- GET: URL verification ----------------------------------------------
 
 
+@dataclass(frozen=True)
+class UrlCheck:
+    """A verified URL check: the app whose token signed it, and the reply body."""
+
+    app: str
+    plaintext: str
+
+
 def verify_url(
     query_string: bytes,
     apps: Sequence[WeComApp],
@@ -267,6 +275,24 @@ def verify_url(
     Raise `SignatureInvalid` (401), `PayloadInvalid` (400) or `UnknownApp`
     (404).
     """
+    return check_url(
+        query_string,
+        apps,
+        app_name=app_name,
+        now=now,
+        tolerance_seconds=tolerance_seconds,
+    ).plaintext
+
+
+def check_url(
+    query_string: bytes,
+    apps: Sequence[WeComApp],
+    *,
+    app_name: str | None = None,
+    now: datetime.datetime | None = None,
+    tolerance_seconds: int = 300,
+) -> UrlCheck:
+    """Verify WeCom's URL check like `verify_url`, and also name the app it was for."""
     params = parse_query(query_string)
     signed = _signed_params(params, now, tolerance_seconds)
     echostr = params.get(ECHOSTR_PARAM, "")
@@ -277,7 +303,7 @@ def verify_url(
     if len(echostr) > MAX_PARAM_LENGTH:
         raise PayloadInvalid("query parameter echostr is too long")
     candidates = _configured(apps, app_name, None)
-    _, plaintext = _decrypt_with_any(
+    app, plaintext = _decrypt_with_any(
         candidates,
         signed,
         echostr,
@@ -285,7 +311,7 @@ def verify_url(
             signed.signature, signed.timestamp, signed.nonce, echostr
         ),
     )
-    return str(plaintext)
+    return UrlCheck(app.name, str(plaintext))
 
 
 # -- POST: deliveries ---------------------------------------------------

@@ -106,7 +106,68 @@ CREATE TABLE IF NOT EXISTS outbox (
     action TEXT NOT NULL,
     payload TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    throttle_key TEXT,
+    team TEXT,
+    agent_id TEXT,
+    behaviour TEXT,
+    severity TEXT,
+    level INTEGER NOT NULL DEFAULT 0,
+    count INTEGER NOT NULL DEFAULT 1,
+    case_ids TEXT NOT NULL DEFAULT '[]',
+    body TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_throttle ON alerts (throttle_key, created_at);
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, created_at);
+
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    channel TEXT NOT NULL,
+    target TEXT NOT NULL,
+    ref TEXT NOT NULL DEFAULT '',
+    error TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    PRIMARY KEY (alert_id, channel, target)
+);
+
+CREATE TABLE IF NOT EXISTS alert_cases (
+    alert_id INTEGER NOT NULL REFERENCES alerts (id),
+    case_id TEXT NOT NULL,
+    PRIMARY KEY (alert_id, case_id)
+);
+CREATE INDEX IF NOT EXISTS alert_cases_case ON alert_cases (case_id);
+
+CREATE TABLE IF NOT EXISTS training (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    agent_id TEXT NOT NULL,
+    team TEXT,
+    behaviour TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    assigned_at TEXT NOT NULL,
+    completed_at TEXT,
+    completed_by TEXT
+);
+CREATE INDEX IF NOT EXISTS training_agent ON training (agent_id, behaviour);
 """
+
+# Columns added after a table was first released: (table, column, definition).
+# `CREATE TABLE IF NOT EXISTS` leaves an existing table as it is, so each
+# column here is added to older databases when they are opened. Append only.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("cases", "alert_level", "INTEGER"),
+    # JSON: masked neighbouring utterances of a voice finding, with times.
+    ("findings", "context", "TEXT"),
+)
 
 
 class Database:
@@ -129,6 +190,7 @@ class Database:
         _create_private(path)
         try:
             self.connection().executescript(SCHEMA)
+            self._add_columns()
         except sqlite3.OperationalError as error:
             self.close()
             raise StorageError(
@@ -142,6 +204,18 @@ class Database:
                 "it aside to start with an empty ledger and queue, or restore it "
                 "from a backup"
             ) from None
+
+    def _add_columns(self) -> None:
+        """Add the columns of `ADDED_COLUMNS` that an older file lacks."""
+        connection = self.connection()
+        for table, column, definition in ADDED_COLUMNS:
+            present = {
+                row["name"] for row in connection.execute(f"PRAGMA table_info({table})")
+            }
+            if column not in present:
+                connection.execute(
+                    f"ALTER TABLE {table} ADD COLUMN {column} {definition}"
+                )
 
     def connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)

@@ -9,7 +9,15 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from detectors.types import Case, CaseEvent, Finding, max_severity, severity_rank
+from detectors.types import (
+    CASE_STATUSES,
+    Case,
+    CaseEvent,
+    Finding,
+    max_severity,
+    severity_rank,
+)
+from infra.errors import CaseNotFound, InvalidTransition
 from infra.ports import CaseUpdate
 from infra.sqlite.db import Database
 
@@ -17,9 +25,22 @@ from infra.sqlite.db import Database
 DEFAULT_SLA_HOURS: Mapping[str, float] = {"high": 1, "medium": 24, "low": 24 * 7}
 SYSTEM_ACTOR = "redline"
 
+STATUSES = CASE_STATUSES
+CLOSED_STATUSES = frozenset({"resolved", "false_positive"})
+# Where a person may move a case from each status. Moving a case to the
+# status it has is allowed and changes nothing, so a button pressed twice
+# records one transition.
+TRANSITIONS: Mapping[str, frozenset[str]] = {
+    "open": frozenset({"acknowledged", "resolved", "false_positive"}),
+    "acknowledged": frozenset({"open", "resolved", "false_positive"}),
+    "resolved": frozenset({"open"}),
+    "false_positive": frozenset({"open"}),
+}
+
 _FINDING_COLUMNS = (
     'segment, start, "end", type, form, behaviour, severity, rule, confidence, '
-    "masked, fingerprint, excerpt, suggestion, explanation, start_ms, end_ms"
+    "masked, fingerprint, excerpt, suggestion, explanation, start_ms, end_ms, "
+    "context"
 )
 
 
@@ -120,7 +141,8 @@ class SqliteLedger:
     ) -> bool:
         cursor = connection.execute(
             f"INSERT OR IGNORE INTO findings (case_id, finding_key, {_FINDING_COLUMNS}, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 case_id,
                 finding.key,
@@ -140,6 +162,7 @@ class SqliteLedger:
                 finding.explanation,
                 finding.start_ms,
                 finding.end_ms,
+                None if finding.context is None else json.dumps(finding.context),
                 stamp,
             ),
         )
@@ -218,6 +241,53 @@ class SqliteLedger:
             (case_id, seq, stamp, actor, action, from_status, to_status, note),
         )
 
+    def transition(
+        self, case_id: str, status: str, actor: str, note: str = ""
+    ) -> tuple[Case, bool]:
+        """Move a case to `status` on behalf of `actor`, with an optional note.
+
+        Return the case and whether anything changed: asking for the status
+        the case already has changes nothing. A note on a move to resolved or
+        false_positive becomes the case's resolution note. Raise
+        `CaseNotFound` or `InvalidTransition`.
+        """
+        if status not in STATUSES:
+            raise InvalidTransition(
+                f"status {status!r} is not one of {', '.join(STATUSES)}"
+            )
+        stamp = iso(self._clock())
+        with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT * FROM cases WHERE id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                raise CaseNotFound(f"no case has the id {case_id!r}")
+            current = row["status"]
+            changed = current != status
+            if changed and status not in TRANSITIONS[current]:
+                raise InvalidTransition(
+                    f"case {case_id} is {current}; it can move to "
+                    f"{', '.join(sorted(TRANSITIONS[current]))}, not {status}"
+                )
+            if changed:
+                resolution = (
+                    note if status in CLOSED_STATUSES else row["resolution_note"]
+                )
+                deadline = row["sla_deadline"]
+                if status == "open":
+                    deadline = self._deadline(row["severity"], self._clock())
+                connection.execute(
+                    "UPDATE cases SET status = ?, resolution_note = ?, "
+                    "sla_deadline = ?, updated_at = ? WHERE id = ?",
+                    (status, resolution, deadline, stamp, case_id),
+                )
+                self._append_history(
+                    connection, case_id, stamp, actor, status, current, status, note
+                )
+        case = self.get_case(case_id)
+        assert case is not None
+        return case, changed
+
     def unreported(self, case_id: str) -> list[Finding]:
         rows = self.database.connection().execute(
             f"SELECT {_FINDING_COLUMNS} FROM findings "
@@ -234,6 +304,82 @@ class SqliteLedger:
                 "UPDATE findings SET report_id = ? WHERE case_id = ? AND finding_key = ?",
                 [(report_id, case_id, key) for key in finding_keys],
             )
+
+    def add_not_inspected(
+        self, case_id: str, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """Add attachments that could not be inspected to a case, once each.
+
+        An item (such as segment, media id and reason) joins the list in the
+        case's `source["not_inspected"]` unless an equal item is there, and
+        gets a history event. Return the items added; an unknown case adds none.
+        """
+        stamp = iso(self._clock())
+        with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT source FROM cases WHERE id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                return []
+            source = json.loads(row["source"])
+            known = list(source.get("not_inspected") or [])
+            added: list[dict[str, Any]] = []
+            for item in items:
+                if item not in known and item not in added:
+                    added.append(item)
+            if not added:
+                return []
+            source["not_inspected"] = known + added
+            connection.execute(
+                "UPDATE cases SET source = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(source), stamp, case_id),
+            )
+            for item in added:
+                note = ", ".join(f"{key} {value}" for key, value in item.items())
+                self._append_history(
+                    connection,
+                    case_id,
+                    stamp,
+                    SYSTEM_ACTOR,
+                    "not_inspected",
+                    None,
+                    None,
+                    note,
+                )
+        return added
+
+    def set_muted_recording(
+        self, case_id: str, copy: dict[str, Any], note: str = ""
+    ) -> bool:
+        """Put a muted recording's reference in the case's `source["muted_recording"]`.
+
+        `copy` replaces any earlier reference, and the history gets a
+        `recording_muted` event with `note`. Return False for an unknown case.
+        """
+        stamp = iso(self._clock())
+        with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT source FROM cases WHERE id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            source = json.loads(row["source"])
+            source["muted_recording"] = copy
+            connection.execute(
+                "UPDATE cases SET source = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(source), stamp, case_id),
+            )
+            self._append_history(
+                connection,
+                case_id,
+                stamp,
+                SYSTEM_ACTOR,
+                "recording_muted",
+                None,
+                None,
+                note,
+            )
+        return True
 
     def get_case(self, case_id: str) -> Case | None:
         connection = self.database.connection()
@@ -313,7 +459,113 @@ class SqliteLedger:
             findings=findings,
             history=history,
             resolution_note=row["resolution_note"],
+            alert_level=row["alert_level"],
         )
+
+    # -- disposal -------------------------------------------------------
+
+    def cases_to_alert(self, limit: int = 100) -> list[Case]:
+        """Return open high cases that no alert has gone out for, oldest first."""
+        connection = self.database.connection()
+        rows = connection.execute(
+            "SELECT * FROM cases WHERE severity = 'high' AND status = 'open' "
+            "AND alert_level IS NULL ORDER BY created_at, rowid LIMIT ?",
+            (limit,),
+        )
+        return [self._case_from_row(connection, row) for row in rows]
+
+    def overdue_cases(self, now: str, limit: int = 100) -> list[Case]:
+        """Return alerted high cases still open after their SLA deadline."""
+        connection = self.database.connection()
+        rows = connection.execute(
+            "SELECT * FROM cases WHERE severity = 'high' AND status = 'open' "
+            "AND alert_level IS NOT NULL AND sla_deadline IS NOT NULL "
+            "AND sla_deadline <= ? ORDER BY sla_deadline, rowid LIMIT ?",
+            (now, limit),
+        )
+        return [self._case_from_row(connection, row) for row in rows]
+
+    def set_alert_level(
+        self,
+        case_id: str,
+        level: int,
+        expected: int | None,
+        deadline: str | None = None,
+        action: str = "",
+        note: str = "",
+    ) -> bool:
+        """Move a case's alert level from `expected` to `level`, once.
+
+        Return False when another worker moved it first. A `deadline`
+        replaces the SLA deadline; an `action` goes into the history.
+        """
+        stamp = iso(self._clock())
+        with self.database.transaction() as connection:
+            cursor = connection.execute(
+                "UPDATE cases SET alert_level = ?, "
+                "sla_deadline = COALESCE(?, sla_deadline) "
+                "WHERE id = ? AND alert_level IS ?",
+                (level, deadline, case_id, expected),
+            )
+            if cursor.rowcount != 1:
+                return False
+            if action:
+                self._append_history(
+                    connection, case_id, stamp, SYSTEM_ACTOR, action, None, None, note
+                )
+        return True
+
+    def cases_created(
+        self,
+        since: str,
+        until: str,
+        severity: str | None = None,
+        agent_id: str | None = None,
+    ) -> list[Case]:
+        """Return cases created in [since, until), optionally of one severity or agent."""
+        connection = self.database.connection()
+        query = "SELECT * FROM cases WHERE created_at >= ? AND created_at < ?"
+        params: list[Any] = [since, until]
+        if severity:
+            query += " AND severity = ?"
+            params.append(severity)
+        if agent_id:
+            query += " AND agent_id = ?"
+            params.append(agent_id)
+        query += " ORDER BY created_at, rowid"
+        return [
+            self._case_from_row(connection, row)
+            for row in connection.execute(query, params)
+        ]
+
+    def open_overdue(self, now: str) -> list[Case]:
+        """Return cases of any severity not closed after their SLA deadline."""
+        connection = self.database.connection()
+        rows = connection.execute(
+            "SELECT * FROM cases WHERE status IN ('open', 'acknowledged') "
+            "AND sla_deadline IS NOT NULL AND sla_deadline <= ? "
+            "ORDER BY sla_deadline, rowid",
+            (now,),
+        )
+        return [self._case_from_row(connection, row) for row in rows]
+
+    def false_positives_by_rule(self) -> list[dict[str, Any]]:
+        """Count, per rule, the findings of cases closed as false positives.
+
+        Each row also has the rule's findings in all cases, so whoever tunes
+        the rules sees the share as well as the count.
+        """
+        rows = self.database.connection().execute(
+            "SELECT f.rule AS rule, f.type AS type, "
+            "SUM(CASE WHEN c.status = 'false_positive' THEN 1 ELSE 0 END) "
+            "AS false_positives, COUNT(*) AS findings, "
+            "MAX(CASE WHEN c.status = 'false_positive' THEN c.updated_at END) "
+            "AS last_false_positive "
+            "FROM findings f JOIN cases c ON c.id = f.case_id "
+            "GROUP BY f.rule, f.type HAVING false_positives > 0 "
+            "ORDER BY false_positives DESC, f.rule"
+        )
+        return [dict(row) for row in rows]
 
 
 def _finding_from_row(row: sqlite3.Row) -> Finding:
@@ -334,4 +586,5 @@ def _finding_from_row(row: sqlite3.Row) -> Finding:
         explanation=row["explanation"],
         start_ms=row["start_ms"],
         end_ms=row["end_ms"],
+        context=json.loads(row["context"]) if row["context"] else None,
     )

@@ -8,6 +8,7 @@ adapter tests is imported, so nothing here can reach the real host.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import string
 from collections.abc import Iterator
@@ -19,17 +20,28 @@ import pytest
 from flask.testing import FlaskClient
 from stdnum.cn import ric
 
+from adapters.wecom.api import MAX_TEXT_BYTES
 from adapters.wecom.app import WeComApp
+from detectors.types import Finding
 from gateway.app import create_app
 from gateway.cli import main
 from gateway.runtime import Runtime
-from gateway.wecom import INSTALLED_APP_FILE, WECOM_MESSAGE, kf_cursor_key
+from gateway.wecom import (
+    INSTALLED_APP_FILE,
+    MAX_WARNED_NOT_INSPECTED,
+    WECOM_MESSAGE,
+    kf_cursor_key,
+    warning_text,
+)
 from infra.config import Settings, WeComAppSettings, WeComSettings
 from infra.errors import ConfigError
+from infra.ports import Job
 from infra.sqlite import SqliteKeyValue
 from tests.adapters.wecom.conftest import _block_outside_network  # noqa: F401
 from tests.adapters.wecom.helpers import callback, event_xml, message_xml, url_check
 from tests.conftest import FrozenClock
+from tests.detectors.documents import render
+from tests.detectors.documents.conftest import needs_font, needs_tesseract
 from tests.fakes.wecom_server import (
     TEST_AGENT_ID,
     TEST_CORP_ID,
@@ -193,6 +205,226 @@ def test_warning_goes_to_outbox_without_agent_id(
     assert ID not in json.dumps(entries, ensure_ascii=False)
     assert fake_wecom.sent == []
     runtime.database.close()
+
+
+def image_message(media_id: str, msg_id: str) -> str:
+    return message_xml(
+        "image",
+        "<PicUrl><![CDATA[http://127.0.0.1/p.png]]></PicUrl>"
+        f"<MediaId><![CDATA[{media_id}]]></MediaId>",
+        corp_id=TEST_CORP_ID,
+        msg_id=msg_id,
+        agent_id=str(TEST_AGENT_ID),
+    )
+
+
+def id_card_png() -> bytes:
+    """A clear picture of the fake ID number under the ID card's labels."""
+    lines = ["居民身份证", f"公民身份号码 {ID}"]
+    return render.encode(render.text_image(lines, size=48))
+
+
+def claim_one(runtime: Runtime) -> Job:
+    job = runtime.queue.claim(60)
+    assert job is not None
+    return job
+
+
+@needs_tesseract
+@needs_font
+def test_id_card_image_opens_document_case(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom],
+    clock: FrozenClock,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime, client, fake = wecom
+    fake.add_media("media-card", id_card_png(), "image/png", "card.png")
+    response = post_callback(client, clock, image_message("media-card", "7300"))
+    assert response.status_code == 200
+
+    assert runtime.worker.drain() == 1
+    assert len(fake.requests_to("media/get")) == 1
+    cases = client.get("/api/cases").get_json()["cases"]
+    assert len(cases) == 1
+    case = cases[0]
+    assert case["behaviours"] == ["document_exposure"]
+    # An agent who forwards an ID card photo is high severity.
+    assert case["severity"] == "high"
+    assert case["agent_id"] == "Zhang San"
+    assert "not_inspected" not in case["source"]
+    resident_ids = [f for f in case["findings"] if f["type"] == "CN_RESIDENT_ID"]
+    assert [f["masked"] for f in resident_ids] == [MASKED_ID]
+    assert resident_ids[0]["segment"].startswith("7300/")
+    assert ID not in json.dumps(cases, ensure_ascii=False)
+
+    assert len(fake.sent) == 1
+    touser, text = fake.sent[0]
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert MASKED_ID in text
+    assert "an image or file shows a resident ID number" in text
+    assert ID not in text
+    assert ID not in caplog.text
+    assert ID.encode() not in stored_bytes(settings.data_dir)
+
+
+@needs_tesseract
+@needs_font
+def test_failed_media_on_reported_case_warns(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.add_media("media-card", id_card_png(), "image/png", "card.png")
+    post_callback(client, clock, image_message("media-card", "7400"))
+    job = claim_one(runtime)
+    handler = runtime.worker.handlers[WECOM_MESSAGE]
+    first = handler(job)
+    assert first.verdict == "warned high"
+    assert len(fake.sent) == 1
+
+    # The same job runs again, as after a lost lease, and the media is gone.
+    fake.fail_next("media/get", 40007, "invalid media_id")
+    again = handler(job)
+    assert again.case_id == first.case_id
+    assert again.verdict == "warned, 1 attachment(s) not inspected"
+    assert first.case_id is not None
+    case = client.get(f"/api/cases/{first.case_id}").get_json()
+    [listed] = case["source"]["not_inspected"]
+    assert listed["segment"] == "7400"
+    assert listed["kind"] == "image"
+    assert listed["media_id"] == "media-card"
+    assert "errcode 40007" in listed["reason"]
+    events = [e for e in case["history"] if e["action"] == "not_inspected"]
+    assert len(events) == 1
+    assert "errcode 40007" in events[0]["note"]
+
+    assert len(fake.sent) == 2
+    touser, text = fake.sent[1]
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert "an image in this conversation was not inspected" in text
+    assert "errcode 40007" in text
+    assert f"(case {first.case_id})" in text
+
+    # A third run lists nothing new, so it sends nothing new.
+    fake.fail_next("media/get", 40007, "invalid media_id")
+    third = handler(job)
+    assert third.verdict == "already reported, 1 attachment(s) not inspected"
+    assert len(fake.sent) == 2
+
+
+def test_new_media_failure_on_retry_is_listed(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.add_kf_message(OPEN_KFID, kf_item("kf-20", 5, f"您的身份证号是{ID}", SENDER))
+    fake.add_kf_message(
+        OPEN_KFID,
+        {
+            "msgid": "kf-21",
+            "external_userid": "wmCustomer01",
+            "send_time": 1_772_443_860,
+            "origin": 3,
+            "msgtype": "image",
+            "image": {"media_id": "media-kf"},
+        },
+    )
+    fake.add_media("media-kf", b"not an image at all", "image/jpeg", "photo.jpg")
+    fake.fail_next("message/send", -1, "system busy")
+    event = event_xml(
+        "kf_msg_or_event",
+        f"<Token><![CDATA[tok2]]></Token><OpenKfId><![CDATA[{OPEN_KFID}]]></OpenKfId>",
+        corp_id=TEST_CORP_ID,
+        agent_id=str(TEST_AGENT_ID),
+    )
+    assert post_callback(client, clock, event).status_code == 200
+
+    # The first run opens the case, then WeCom is busy and the job waits.
+    assert runtime.worker.drain() == 1
+    assert fake.sent == []
+    [case] = client.get("/api/cases").get_json()["cases"]
+    [first] = case["source"]["not_inspected"]
+    assert first["segment"] == "kf-21"
+    assert first["reason"].startswith("extraction failed")
+
+    # The retry finds the case, and the media now fails in another way.
+    fake.fail_next("media/get", 40007, "invalid media_id")
+    clock.advance(seconds=61)
+    assert runtime.worker.drain() == 1
+    assert runtime.queue.counts().get("done") == 1
+    case = client.get(f"/api/cases/{case['id']}").get_json()
+    listed = case["source"]["not_inspected"]
+    assert [item["reason"][:17] for item in listed] == [
+        "extraction failed",
+        "download failed: ",
+    ]
+    events = [e for e in case["history"] if e["action"] == "not_inspected"]
+    assert len(events) == 2
+
+    [(touser, text)] = fake.sent
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert MASKED_ID in text
+    assert "an image in this conversation was not inspected" in text
+    assert "errcode 40007" in text
+    assert ID not in text
+
+
+def test_not_inspected_needs_existing_case(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom],
+) -> None:
+    runtime, _, _ = wecom
+    item = {"segment": "1", "kind": "image", "media_id": "m", "reason": "r"}
+    assert runtime.ledger.add_not_inspected("c_0000000000000000", [item]) == []
+
+
+def test_media_over_limit_is_not_inspected(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_wecom: FakeWeCom,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configured = replace(
+        settings,
+        max_attachment_bytes=1024,
+        wecom=WeComSettings(apps=(APP_SETTINGS,), api_base=fake_wecom.api_base_url),
+    )
+    runtime = Runtime.build(configured, clock=clock)
+    client = create_app(runtime).test_client()
+    fake_wecom.add_media("media-big", b"\x89PNG" + b"0" * 4096, "image/png", "big.png")
+    post_callback(client, clock, image_message("media-big", "7500"))
+
+    outcome = runtime.worker.handlers[WECOM_MESSAGE](claim_one(runtime))
+    assert outcome.verdict == "not inspected"
+    assert outcome.case_id is None
+    assert "larger than the download limit of 1024 bytes" in caplog.text
+    runtime.database.close()
+
+
+def test_warning_text_keeps_not_inspected_within_limit() -> None:
+    finding = Finding(
+        segment="7001",
+        start=0,
+        end=18,
+        type="CN_RESIDENT_ID",
+        form="full",
+        behaviour="agent_full_disclosure",
+        severity="high",
+        rule="cn_resident_id",
+        confidence=1.0,
+        masked=MASKED_ID,
+    )
+    items = [
+        {"segment": f"m{n}", "kind": "image", "media_id": "x", "reason": "r" * 500}
+        for n in range(MAX_WARNED_NOT_INSPECTED + 1)
+    ]
+    text = warning_text([finding] * 30, "c_1", items)
+    assert len(text.encode("utf-8")) <= MAX_TEXT_BYTES
+    assert MASKED_ID in text
+    assert text.count("was not inspected") == MAX_WARNED_NOT_INSPECTED
+    assert "… 1 more attachment(s) not inspected" in text
+    assert "more finding(s)" in text
+    assert "r" * 101 not in text
+    assert text.endswith("(case c_1)")
 
 
 def test_unreadable_image_is_not_clean(

@@ -142,3 +142,12 @@ def test_s3_deletion_ignored() -> None:
 def test_s3_event_without_records_rejected() -> None:
     with pytest.raises(PayloadInvalid):
         parse_s3_event({"Event": "s3:TestEvent"})
+
+
+def test_recording_uri_kept() -> None:
+    data = analysis()
+    uri = f"s3://connect-bucket/CallRecordings/{CONTACT_ID}_20260302T09:30_UTC.wav"
+    data["CustomerMetadata"]["InputS3Uri"] = uri
+
+    assert interaction_from_analysis(data).source["recording_url"] == uri
+    assert interaction_from_analysis(analysis()).source["recording_url"] is None

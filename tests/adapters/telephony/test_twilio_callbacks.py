@@ -13,6 +13,8 @@ from adapters.telephony.transcript import finding_time_range
 from adapters.telephony.twilio import (
     TRANSCRIPT_AVAILABLE,
     parse_transcript_callback,
+    recording_url,
+    recording_wav_url,
     transcript_interaction,
     transcription_interaction,
 )
@@ -168,3 +170,37 @@ def test_failed_transcription_rejected() -> None:
 
     with pytest.raises(PayloadInvalid, match="TranscriptionStatus"):
         transcription_interaction(params)
+
+
+def test_transcription_role_configurable() -> None:
+    params = [("CallSid", CALL_SID), ("TranscriptionText", "Your order shipped.")]
+
+    assert transcription_interaction(params, "agent").segments[0].speaker == "agent"
+    with pytest.raises(ValueError, match="role 'robot'"):
+        transcription_interaction(params, "robot")
+
+
+def test_customer_key_other_than_sid_masked() -> None:
+    fields = {**callback_body(), "customer_key": "+8613812345678"}
+    callback = parse_transcript_callback(json.dumps(fields).encode(), "")
+
+    interaction = transcript_interaction(callback, fake_fetch)
+
+    assert interaction.source["customer_key"] == "+86138****5678"
+
+
+def test_recording_urls() -> None:
+    sid = "RE" + "e5" * 16
+    base = "https://api.twilio.com/2010-04-01/Accounts"
+
+    assert recording_url("https://api.twilio.com/", ACCOUNT_SID, sid) == (
+        f"{base}/{ACCOUNT_SID}/Recordings/{sid}.wav"
+    )
+    assert recording_wav_url(f"{base}/{ACCOUNT_SID}/Recordings/{sid}") == (
+        f"{base}/{ACCOUNT_SID}/Recordings/{sid}.wav"
+    )
+    assert recording_wav_url(f"{base}/{ACCOUNT_SID}/Recordings/{sid}.mp3") == (
+        f"{base}/{ACCOUNT_SID}/Recordings/{sid}.mp3"
+    )
+    with pytest.raises(ValueError, match="recording SID"):
+        recording_url("https://api.twilio.com", ACCOUNT_SID, "RE/../x")

@@ -27,15 +27,22 @@ SENTENCE = {
 class _Handler(BaseHTTPRequestHandler):
     status = 200
     paths: list[str] = []
+    source_sid: str | None = None
 
     def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
         type(self).paths.append(self.path)
-        body = json.dumps(
-            {
+        if self.path == f"/v2/Transcripts/{TRANSCRIPT_SID}":
+            media = {"source_sid": type(self).source_sid}
+            payload: dict[str, object] = {
+                "sid": TRANSCRIPT_SID,
+                "channel": {"media_properties": media},
+            }
+        else:
+            payload = {
                 "sentences": [SENTENCE],
                 "meta": {"key": "sentences", "next_page_url": None},
             }
-        ).encode()
+        body = json.dumps(payload).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -50,6 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[HTTPServer]:
     _Handler.status = 200
     _Handler.paths = []
+    _Handler.source_sid = None
     httpd = HTTPServer(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -84,3 +92,27 @@ def test_fetcher_maps_errors(
 
     with pytest.raises(error):
         fetcher(server)(TRANSCRIPT_SID)
+
+
+@pytest.mark.parametrize(
+    ("source_sid", "expected"),
+    [
+        ("RE" + "a7" * 16, "RE" + "a7" * 16),
+        ("RE../../Accounts", None),
+        ("CA" + "a7" * 16, None),
+        (None, None),
+    ],
+)
+def test_fetcher_reads_recording_sid(
+    server: HTTPServer, source_sid: str | None, expected: str | None
+) -> None:
+    _Handler.source_sid = source_sid
+
+    assert fetcher(server).recording_sid(TRANSCRIPT_SID) == expected
+
+
+def test_recording_sid_error_mapped(server: HTTPServer) -> None:
+    _Handler.status = 503
+
+    with pytest.raises(RetryLater):
+        fetcher(server).recording_sid(TRANSCRIPT_SID)

@@ -166,3 +166,16 @@ def test_vcon_without_transcript_rejected() -> None:
 def test_invalid_role_is_setup_error() -> None:
     with pytest.raises(ValueError, match="role"):
         interaction_from_vcon(vcon_with(turn_list()), party_roles={0: "boss"})
+
+
+def test_recording_url_from_dialog() -> None:
+    data = vcon_with(turn_list())
+    assert interaction_from_vcon(data).source["recording_url"] is None
+
+    data["dialog"][0]["url"] = "https://media.example.net/calls/1.wav"
+
+    interaction = interaction_from_vcon(data)
+
+    assert (
+        interaction.source["recording_url"] == "https://media.example.net/calls/1.wav"
+    )

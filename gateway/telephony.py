@@ -1,0 +1,693 @@
+"""Call transcripts in, cases with time ranges and muted recordings out.
+
+    POST /webhooks/twilio/intelligence   Voice Intelligence: a transcript is
+                                         ready, and the worker fetches it
+    POST /webhooks/twilio/transcription  a recording's TranscriptionText
+    POST /webhooks/vcon                  a vCon, signed like /webhooks/generic
+    POST /api/cases/<id>/recording       make a muted copy of a case's recording
+    GET  /api/cases/<id>/recording       download that copy
+
+The Twilio routes check X-Twilio-Signature with REDLINE_TWILIO_AUTH_TOKEN
+against the URL built from REDLINE_TWILIO_PUBLIC_BASE_URL. Every route
+queues a job and returns 202; the worker detects and records.
+
+Voice findings get their audio time range from word timings where the
+transcript has them, else interpolated over their utterance, and carry a
+masked context: the utterances around them with speakers and times. A case
+with timed findings and a recording on an allowed host or in the recordings
+folder gets a copy with those ranges silenced, under DATA_DIR/recordings.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from flask import Blueprint, Response, jsonify, request, send_file
+
+from adapters.errors import (
+    DeliveryRejected,
+    PayloadInvalid,
+    PermanentFailure,
+    SignatureInvalid,
+)
+from adapters.telephony.audio import AudioInvalid, merge_ranges, mute_wav
+from adapters.telephony.recording import (
+    RecordingDownloader,
+    RecordingRejected,
+    check_recording_url,
+    read_recording,
+    resolve_recording_path,
+)
+from adapters.telephony.transcript import finding_time_range
+from adapters.telephony.twilio import (
+    SIGNATURE_HEADER,
+    TranscriptCallback,
+    TwilioSentenceFetcher,
+    parse_transcript_callback,
+    recording_url,
+    recording_wav_url,
+    transcript_interaction,
+    transcription_interaction,
+    verify_twilio,
+)
+from adapters.telephony.vcon import interaction_from_vcon
+from detectors.engine import Detector
+from detectors.masking import MaskedText
+from detectors.schema import ValidationError, interaction_from_dict, interaction_to_dict
+from detectors.types import Case, Finding, Interaction, Report, Segment
+from gateway.generic import receive_signed
+from gateway.http import current_runtime, error_response, read_body
+from gateway.jsonparse import InvalidJson, parse_json
+from gateway.pipeline import Handler, Outcome
+from infra.config import GenericSourceSettings, Settings, TelephonySettings
+from infra.ports import CaseUpdate, Job, Ledger, Queue
+
+if TYPE_CHECKING:
+    from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TWILIO_TRANSCRIPT = "telephony.twilio_transcript"
+VOICE_INTERACTION = "telephony.interaction"
+MUTE_RECORDING = "telephony.mute"
+TWILIO_KINDS = ("intelligence", "transcription")
+# Utterances shown before and after the one a finding is in.
+CONTEXT_TURNS = 2
+# Characters of masked text kept per utterance.
+CONTEXT_CHARS = 240
+RECORDINGS_FOLDER = "recordings"
+_CASE_ID = re.compile(r"c_[0-9a-f]{16}")
+_RECORDING_SCHEMES = ("https", "http", "s3")
+
+telephony_blueprint = Blueprint("telephony", __name__)
+
+
+# -- findings in time -----------------------------------------------------
+
+
+def voice_findings(interaction: Interaction, findings: list[Finding]) -> list[Finding]:
+    """Place each finding in the recording and give it a masked context.
+
+    The time range comes from `finding_time_range`, and the context contains
+    the finding's utterance and up to `CONTEXT_TURNS` on each side. Every
+    value found in an utterance is masked in it.
+    """
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    for finding in findings:
+        if finding.masked:
+            spans.setdefault(finding.segment, []).append(
+                (finding.start, finding.end, finding.masked)
+            )
+    masked = {
+        segment.id: MaskedText(segment.text, spans.get(segment.id, []))
+        for segment in interaction.segments
+    }
+    positions = {segment.id: i for i, segment in enumerate(interaction.segments)}
+
+    placed = []
+    for finding in findings:
+        index = positions.get(finding.segment)
+        if index is None:
+            placed.append(finding)
+            continue
+        segment = interaction.segments[index]
+        start_ms, end_ms, method = finding_time_range(
+            segment, finding.start, finding.end
+        )
+        around = interaction.segments[
+            max(0, index - CONTEXT_TURNS) : index + CONTEXT_TURNS + 1
+        ]
+        utterances = [
+            _utterance(other, masked[other.id], finding if other is segment else None)
+            for other in around
+        ]
+        placed.append(
+            replace(
+                finding,
+                start_ms=start_ms,
+                end_ms=end_ms,
+                suggestion=_voice_suggestion(finding, start_ms, end_ms),
+                context={"time_method": method, "utterances": utterances},
+            )
+        )
+
+    return placed
+
+
+def _utterance(
+    segment: Segment, masked: MaskedText, finding: Finding | None
+) -> dict[str, Any]:
+    if finding is None:
+        text = masked.excerpt(0, 0, CONTEXT_CHARS)
+    else:
+        text = masked.excerpt(finding.start, finding.end, CONTEXT_CHARS // 2)
+    return {
+        "segment": segment.id,
+        "speaker": segment.speaker,
+        "start_ms": segment.start_ms,
+        "end_ms": segment.end_ms,
+        "text": text,
+        "has_finding": finding is not None,
+    }
+
+
+def _should_mute(finding: Finding) -> bool:
+    """Return True for a spoken value, which excludes phrases and masked values."""
+    return (
+        finding.behaviour is not None
+        and finding.type != "RISKY_PHRASE"
+        and finding.form != "masked"
+    )
+
+
+def _clock(ms: int) -> str:
+    minutes, rest = divmod(ms, 60_000)
+    return f"{minutes}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def _voice_suggestion(
+    finding: Finding, start_ms: int | None, end_ms: int | None
+) -> str:
+    if not _should_mute(finding) or start_ms is None or end_ms is None:
+        return finding.suggestion
+    mute = f"Mute {_clock(start_ms)}-{_clock(end_ms)} of the recording."
+    return f"{mute} {finding.suggestion}".strip()
+
+
+def mute_ranges(findings: Sequence[Finding]) -> tuple[list[tuple[int, int]], int]:
+    """Return the merged ranges to mute, and how many spoken values have no time."""
+    timed: list[tuple[int, int]] = []
+    untimed = 0
+    for finding in findings:
+        if not _should_mute(finding):
+            continue
+        if finding.start_ms is None or finding.end_ms is None:
+            untimed += 1
+        else:
+            timed.append((finding.start_ms, finding.end_ms))
+    return merge_ranges(timed), untimed
+
+
+def voice_redaction(case: Case) -> dict[str, Any]:
+    """Return the redaction suggestion of a voice case for the API."""
+    ranges, untimed = mute_ranges(case.findings)
+    return {
+        "mute_ranges_ms": [[start, end] for start, end in ranges],
+        "untimed_values": untimed,
+    }
+
+
+def stored_recording_url(url: object) -> str | None:
+    """Return a recording URL fit to keep: no user, query or fragment.
+
+    A presigned URL carries its signature in the query, which is a secret.
+    """
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in _RECORDING_SCHEMES or not parts.hostname:
+        return None
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+# -- inspection -----------------------------------------------------------
+
+
+class VoiceInspector:
+    """Detects on a call, records its case and queues the muted copy."""
+
+    def __init__(
+        self,
+        detector: Detector,
+        ledger: Ledger,
+        queue: Queue,
+        settings: TelephonySettings,
+        notify: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.detector = detector
+        self.ledger = ledger
+        self.queue = queue
+        self.settings = settings
+        self.notify = notify
+
+    def detect(self, interaction: Interaction) -> Report:
+        """Detect, then place the findings in time with their masked context."""
+        report = self.detector.detect(interaction)
+        return Report(interaction, voice_findings(interaction, report.findings))
+
+    def record(
+        self,
+        report: Report,
+        interaction_key: str,
+        platform: str,
+        agent_id: str | None = None,
+        team: str | None = None,
+    ) -> CaseUpdate | None:
+        """Record the case; the raw recording URL goes only into the mute job."""
+        interaction = report.interaction
+        raw_url = interaction.source.get("recording_url")
+        source = dict(interaction.source)
+        if "recording_url" in source:
+            source["recording_url"] = stored_recording_url(raw_url)
+        update = self.ledger.record(
+            interaction_key,
+            platform,
+            interaction.channel,
+            source,
+            report.findings,
+            agent_id=agent_id,
+            team=team,
+        )
+        if update is not None and isinstance(raw_url, str):
+            self._queue_mute(update.case, recording_wav_url(raw_url))
+        return update
+
+    def _queue_mute(self, case: Case, url: str) -> None:
+        ranges, _ = mute_ranges(case.findings)
+        if not ranges:
+            return
+        try:
+            check_recording_url(url, self.settings.recording_hosts)
+        except RecordingRejected:
+            log.info("case %s: recording not muted, its host is not allowed", case.id)
+            return
+        queue_mute(self.queue, case.id, ranges, url=url)
+        self.notify()
+
+
+def queue_mute(
+    queue: Queue,
+    case_id: str,
+    ranges: Sequence[tuple[int, int]],
+    url: str | None = None,
+    path: str | None = None,
+) -> bool:
+    """Queue the muted copy of a case's recording, once per recording and ranges."""
+    payload: dict[str, Any] = {"case_id": case_id, "url": url, "path": path}
+    digest = hashlib.sha256(repr((url, path, list(ranges))).encode()).hexdigest()
+    return queue.enqueue(MUTE_RECORDING, payload, f"mute:{case_id}:{digest[:16]}")
+
+
+def _outcome(update: CaseUpdate | None, report: Report) -> Outcome:
+    if update is None:
+        return Outcome("clean", None, len(report.findings))
+    return Outcome(
+        f"recorded {update.case.severity}", update.case.id, len(report.findings)
+    )
+
+
+def _first_agent(interaction: Interaction) -> str | None:
+    agents = interaction.agent_ids
+    return agents[0] if agents else None
+
+
+class TwilioTranscriptHandler:
+    """Fetches a ready Voice Intelligence transcript and inspects it."""
+
+    def __init__(
+        self,
+        voice: VoiceInspector,
+        fetcher: TwilioSentenceFetcher | None,
+        settings: TelephonySettings,
+    ) -> None:
+        self.voice = voice
+        self.fetcher = fetcher
+        self.settings = settings
+
+    def __call__(self, job: Job) -> Outcome:
+        if self.fetcher is None:
+            raise PermanentFailure(
+                "cannot fetch Twilio transcripts: set REDLINE_TWILIO_ACCOUNT_SID "
+                "and REDLINE_TWILIO_AUTH_TOKEN"
+            )
+        payload = job.payload
+        try:
+            callback = TranscriptCallback(
+                transcript_sid=str(payload["transcript_sid"]),
+                event_type=str(payload["event_type"]),
+                customer_key=payload.get("customer_key"),
+                account_sid=payload.get("account_sid"),
+                service_sid=payload.get("service_sid"),
+            )
+            interaction = transcript_interaction(
+                callback, self.fetcher, self.settings.twilio_channel_roles
+            )
+        except (KeyError, PayloadInvalid) as error:
+            raise PermanentFailure(f"transcript cannot be inspected: {error}") from None
+        recording_sid = self.fetcher.recording_sid(callback.transcript_sid)
+        account_sid = callback.account_sid or self.settings.twilio_account_sid
+        if recording_sid:
+            interaction.source["recording_url"] = recording_url(
+                self.settings.twilio_api_url, account_sid, recording_sid
+            )
+        report = self.voice.detect(interaction)
+        update = self.voice.record(
+            report, interaction.id, "twilio", _first_agent(interaction)
+        )
+        return _outcome(update, report)
+
+
+class VoiceInteractionHandler:
+    """Inspects a call transcript that arrived whole in its delivery."""
+
+    def __init__(self, voice: VoiceInspector) -> None:
+        self.voice = voice
+
+    def __call__(self, job: Job) -> Outcome:
+        payload = job.payload
+        try:
+            interaction = interaction_from_dict(payload["interaction"])
+            platform = str(payload["platform"])
+            key = str(payload["key"])
+        except (KeyError, TypeError, ValidationError):
+            raise PermanentFailure(
+                "job payload contains no valid interaction"
+            ) from None
+        report = self.voice.detect(interaction)
+        update = self.voice.record(
+            report, key, platform, _first_agent(interaction), interaction.team
+        )
+        return _outcome(update, report)
+
+
+class MuteRecordingHandler:
+    """Silences a case's mute ranges in its WAV recording and keeps the copy."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        settings: TelephonySettings,
+        data_dir: Path,
+        clock: Callable[[], datetime.datetime],
+    ) -> None:
+        self.ledger = ledger
+        self.settings = settings
+        self.folder = data_dir / RECORDINGS_FOLDER
+        self.clock = clock
+        credentials: dict[str, tuple[str, str]] = {}
+        if settings.twilio_account_sid and settings.twilio_auth_token:
+            host = urlsplit(settings.twilio_api_url).netloc.lower()
+            credentials[host] = (
+                settings.twilio_account_sid,
+                settings.twilio_auth_token,
+            )
+        self.download = RecordingDownloader(
+            settings.recording_hosts, settings.max_recording_bytes, credentials
+        )
+
+    def __call__(self, job: Job) -> Outcome:
+        case_id = str(job.payload.get("case_id"))
+        case = self.ledger.get_case(case_id) if _CASE_ID.fullmatch(case_id) else None
+        if case is None:
+            raise PermanentFailure(f"case {case_id[:40]!r} not found in the ledger")
+        ranges, _ = mute_ranges(case.findings)
+        if not ranges:
+            return Outcome("nothing to mute", case.id)
+        url, path = job.payload.get("url"), job.payload.get("path")
+        try:
+            if isinstance(url, str):
+                data = self.download(url)
+            elif isinstance(path, str):
+                data = read_recording(
+                    path,
+                    self.settings.recordings_dir,
+                    self.settings.max_recording_bytes,
+                )
+            else:
+                raise PermanentFailure("the job names neither a URL nor a path")
+            muted = mute_wav(data, ranges)
+        except (PermanentFailure, AudioInvalid) as error:
+            reason = f"muted copy not made: {error}"
+            self.ledger.set_muted_recording(case.id, {"error": reason}, reason)
+            raise PermanentFailure(reason) from None
+        file_name = _save_private(self.folder, f"{case.id}.wav", muted)
+        copy = {
+            "file": f"{RECORDINGS_FOLDER}/{file_name}",
+            "ranges_ms": [[start, end] for start, end in ranges],
+            "bytes": len(muted),
+            "from": "url" if isinstance(url, str) else "path",
+            "host": urlsplit(url).hostname if isinstance(url, str) else None,
+            "created_at": self.clock().astimezone(datetime.UTC).isoformat(),
+        }
+        self.ledger.set_muted_recording(
+            case.id, copy, f"{len(ranges)} range(s) silenced in a copy"
+        )
+        return Outcome(f"muted {len(ranges)} range(s)", case.id)
+
+
+def _save_private(folder: Path, name: str, data: bytes) -> str:
+    """Write `data` to `folder/name` with mode 0600, replacing it at once."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = folder / f".{name}.part"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    os.replace(temporary, folder / name)
+    return name
+
+
+def telephony_handlers(
+    settings: Settings,
+    detector: Detector,
+    ledger: Ledger,
+    queue: Queue,
+    clock: Callable[[], datetime.datetime],
+) -> tuple[VoiceInspector, dict[str, Handler]]:
+    """Build the voice inspector and the job handlers of this module."""
+    telephony = settings.telephony
+    voice = VoiceInspector(detector, ledger, queue, telephony)
+    fetcher = None
+    if telephony.twilio_account_sid and telephony.twilio_auth_token:
+        fetcher = TwilioSentenceFetcher(
+            telephony.twilio_account_sid,
+            telephony.twilio_auth_token,
+            base_url=telephony.twilio_intelligence_url,
+        )
+    handlers: dict[str, Handler] = {
+        TWILIO_TRANSCRIPT: TwilioTranscriptHandler(voice, fetcher, telephony),
+        VOICE_INTERACTION: VoiceInteractionHandler(voice),
+        MUTE_RECORDING: MuteRecordingHandler(
+            ledger, telephony, settings.data_dir, clock
+        ),
+    }
+    return voice, handlers
+
+
+# -- routes ---------------------------------------------------------------
+
+
+def _url_as_received() -> str:
+    """Rebuild the request URL from the raw request line, before any decoding."""
+    environ = request.environ
+    raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "")
+    if raw.startswith(("http://", "https://")):
+        parts = urlsplit(raw)
+        raw = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not raw:
+        raw = request.full_path if request.query_string else request.path
+    query = environ.get("QUERY_STRING", "")
+    if "?" not in raw and query:
+        raw += "?" + query
+    return f"{request.scheme}://{request.host}{raw}"
+
+
+def _accepted(verdict: str, **fields: Any) -> Response:
+    response = jsonify(status=verdict, **fields)
+    response.status_code = 202
+    return response
+
+
+class TwilioNotConfigured(DeliveryRejected):
+    status = 404
+
+
+@telephony_blueprint.post("/webhooks/twilio/<kind>")
+def twilio_webhook(kind: str) -> Response:
+    runtime = current_runtime()
+    settings = runtime.settings.telephony
+    started = time.monotonic()
+    try:
+        if kind not in TWILIO_KINDS:
+            raise TwilioNotConfigured(
+                f"no Twilio route {kind[:40]!r}. Use {' or '.join(TWILIO_KINDS)}"
+            )
+        if not settings.twilio_auth_token:
+            raise TwilioNotConfigured(
+                "Twilio is not configured. Set REDLINE_TWILIO_AUTH_TOKEN"
+            )
+        body = read_body()
+        try:
+            verify_twilio(
+                _url_as_received(),
+                body,
+                request.headers.get(SIGNATURE_HEADER),
+                settings.twilio_auth_token,
+                settings.twilio_public_base_url or None,
+                settings.twilio_trust_forwarded,
+                dict(request.headers),
+            )
+        except ValueError:
+            raise SignatureInvalid(
+                "cannot rebuild the URL Twilio signed. Set "
+                "REDLINE_TWILIO_PUBLIC_BASE_URL"
+            ) from None
+        if kind == "intelligence":
+            verdict, delivery = _queue_transcript(runtime, body)
+        else:
+            verdict, delivery = _queue_transcription(runtime, body)
+    except DeliveryRejected as error:
+        detail = f" ({error.log_detail})" if error.log_detail else ""
+        log.warning(
+            "twilio %s delivery rejected %d: %s%s",
+            kind[:40],
+            error.status,
+            error,
+            detail,
+        )
+        return error_response(error.status, str(error))
+
+    log.info(
+        "twilio %s delivery %s: %s in %.1f ms",
+        kind,
+        delivery,
+        verdict,
+        (time.monotonic() - started) * 1000,
+    )
+    return _accepted(verdict, delivery=delivery)
+
+
+def _queue_transcript(runtime: Runtime, body: bytes) -> tuple[str, str]:
+    callback = parse_transcript_callback(body, request.content_type or "")
+    if not callback.is_transcript_available:
+        return "ignored", callback.transcript_sid
+    payload = {
+        "transcript_sid": callback.transcript_sid,
+        "event_type": callback.event_type,
+        "customer_key": callback.customer_key,
+        "account_sid": callback.account_sid,
+        "service_sid": callback.service_sid,
+    }
+    queued = runtime.queue.enqueue(
+        TWILIO_TRANSCRIPT, payload, f"twilio:transcript:{callback.transcript_sid}"
+    )
+    runtime.worker.notify()
+    return ("queued" if queued else "duplicate"), callback.transcript_sid
+
+
+def _queue_transcription(runtime: Runtime, body: bytes) -> tuple[str, str]:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        raise PayloadInvalid("body is not valid UTF-8 form data") from None
+    params = parse_qsl(text, keep_blank_values=True)
+    interaction = transcription_interaction(
+        params, runtime.settings.telephony.twilio_transcription_role
+    )
+    payload = {
+        "platform": "twilio",
+        "key": interaction.id,
+        "interaction": interaction_to_dict(interaction),
+    }
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    queued = runtime.queue.enqueue(
+        VOICE_INTERACTION, payload, f"{interaction.id}:{digest}"
+    )
+    runtime.worker.notify()
+    return ("queued" if queued else "duplicate"), interaction.id
+
+
+@telephony_blueprint.post("/webhooks/vcon")
+def vcon_webhook() -> Response:
+    return receive_signed("vcon", _vcon_interactions)
+
+
+def _vcon_interactions(
+    data: Any, source: GenericSourceSettings
+) -> tuple[list[Interaction], str | None]:
+    roles = current_runtime().settings.telephony.vcon_party_roles
+    return [interaction_from_vcon(data, roles)], None
+
+
+class NothingToMute(DeliveryRejected):
+    """A request for a muted copy of a case with no timed values (HTTP 409)."""
+
+    status = 409
+
+
+@telephony_blueprint.post("/api/cases/<case_id>/recording")
+def mute_case_recording(case_id: str) -> Response:
+    """Queue a muted copy of a case's recording, given as {"url"} or {"path"}."""
+    runtime = current_runtime()
+    case = runtime.ledger.get_case(case_id) if _CASE_ID.fullmatch(case_id) else None
+    if case is None:
+        return error_response(404, f"no case with id {case_id[:64]!r}")
+
+    try:
+        url, path = _recording_request(runtime.settings.telephony)
+        ranges, untimed = mute_ranges(case.findings)
+        if not ranges:
+            reason = "the case has no timed values to mute"
+            if untimed:
+                reason += f", and {untimed} value(s) have no time in the transcript"
+            raise NothingToMute(reason)
+    except DeliveryRejected as error:
+        log.warning("case %s: muted copy rejected %d: %s", case.id, error.status, error)
+        return error_response(error.status, str(error))
+
+    queued = queue_mute(runtime.queue, case.id, ranges, url=url, path=path)
+    runtime.worker.notify()
+    verdict = "queued" if queued else "duplicate"
+    log.info("case %s: muted copy %s", case.id, verdict)
+    return _accepted(verdict, case_id=case.id)
+
+
+def _recording_request(settings: TelephonySettings) -> tuple[str | None, str | None]:
+    """Read and check the request's recording; return (url, path), one of them set."""
+    try:
+        data = parse_json(read_body())
+    except InvalidJson as error:
+        raise PayloadInvalid(f"body is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or set(data) not in ({"url"}, {"path"}):
+        raise PayloadInvalid(
+            'give the recording as {"url": "https://..."} or {"path": "..."}'
+        )
+    value = data.get("url") or data.get("path")
+    if not isinstance(value, str) or not value.strip():
+        raise PayloadInvalid("the recording URL or path must be a non-empty string")
+
+    try:
+        if "url" in data:
+            check_recording_url(value, settings.recording_hosts)
+            return value, None
+        resolve_recording_path(value, settings.recordings_dir)
+    except RecordingRejected as error:
+        raise PayloadInvalid(str(error)) from None
+    return None, value
+
+
+@telephony_blueprint.get("/api/cases/<case_id>/recording")
+def case_recording(case_id: str) -> Response:
+    """Send the muted copy of a case's recording."""
+    runtime = current_runtime()
+    path = runtime.settings.data_dir / RECORDINGS_FOLDER / f"{case_id}.wav"
+    if not _CASE_ID.fullmatch(case_id) or not path.is_file():
+        return error_response(
+            404, f"no muted recording for case {case_id[:64]!r}; POST one first"
+        )
+    return send_file(
+        path.resolve(),
+        mimetype="audio/wav",
+        as_attachment=True,
+        download_name=f"{case_id}-muted.wav",
+    )

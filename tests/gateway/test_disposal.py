@@ -1,0 +1,549 @@
+"""Disposal on a frozen clock: alerts, escalation, throttling, digests, training.
+
+Cases come in through the signed generic webhook and the real worker; with
+no alert channel configured, alerts land in the SQLite outbox, where the
+tests read them. Slack, WeCom and SMS have their own end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from gateway.app import create_app
+from gateway.cli import main
+from gateway.generic import sign
+from gateway.runtime import Runtime
+from infra.alerts.settings import disposal_from_dict, parse_disposal
+from infra.config import GenericSourceSettings, Settings
+from infra.errors import ConfigError
+from tests.conftest import FrozenClock
+from tests.fakedata import card, resident_id
+
+SECRET = "disposal-test-source-secret"
+CARD = card()
+ID = resident_id()
+
+DISPOSAL = {
+    "timezone": "Asia/Shanghai",
+    "daily_digest_at": "09:00",
+    "weekly_summary_at": "monday 10:00",
+    "throttle_minutes": 10,
+    "storm_limit": 3,
+    "teams": {
+        "billing": {
+            "managers": [
+                {"name": "Lin (billing lead)", "email": "lin@example.test"},
+            ],
+            "escalation": [[{"name": "Head of billing", "email": "head@example.test"}]],
+        },
+        "*": {"managers": [{"name": "Duty manager", "email": "duty@example.test"}]},
+    },
+    "escalation": [[{"name": "Compliance officer", "email": "comp@example.test"}]],
+    "training": {
+        "window_days": 30,
+        "high": 2,
+        "medium": 3,
+        "modules": {
+            "credential_request": {
+                "title": "Never ask for one-time codes",
+                "url": "https://learning.example.test/otp",
+            }
+        },
+    },
+}
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # 09:30 in Shanghai on Monday 2 March 2026.
+    return FrozenClock(datetime.datetime(2026, 3, 2, 1, 30, tzinfo=datetime.UTC))
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FrozenClock) -> Iterator[Runtime]:
+    source = GenericSourceSettings("crm", SECRET)
+    built = Runtime.build(
+        dataclasses.replace(
+            settings,
+            generic_sources=(source,),
+            disposal=disposal_from_dict(DISPOSAL, "test"),
+            public_url="https://redline.example.test",
+        ),
+        clock=clock,
+    )
+    yield built
+    built.database.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> FlaskClient:
+    return create_app(runtime).test_client()
+
+
+def deliver(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    interaction_id: str,
+    text: str,
+    agent: str = "a-17",
+    team: str = "billing",
+    speaker: str = "agent",
+) -> None:
+    """Post one interaction through the generic webhook and run the worker."""
+    body = json.dumps(
+        {
+            "id": interaction_id,
+            "channel": "chat",
+            "team": team,
+            "segments": [
+                {"id": "m1", "speaker": "customer", "text": "hello, a question"},
+                {"id": "m2", "speaker": speaker, "text": text, "agent_id": agent},
+            ],
+        },
+        ensure_ascii=False,
+    ).encode()
+    timestamp = str(int(clock().timestamp()))
+    response = client.post(
+        "/webhooks/generic",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Redline-Source": "crm",
+            "X-Redline-Timestamp": timestamp,
+            "X-Redline-Signature": sign(SECRET, timestamp, body),
+        },
+    )
+    assert response.status_code == 202, response.json
+    assert runtime.worker.drain() >= 1
+
+
+def tick(runtime: Runtime) -> Any:
+    assert runtime.scheduler is not None
+    return runtime.scheduler.run_once()
+
+
+def outbox_alerts(runtime: Runtime, kind: str | None = None) -> list[dict[str, Any]]:
+    entries = [e for e in runtime.outbox.list(500) if e.platform == "alerts"]
+    return [e.payload for e in entries if kind is None or e.action == kind][::-1]
+
+
+def sent_alerts(runtime: Runtime, kind: str) -> list[dict[str, Any]]:
+    """Alerts of `kind` as stored, oldest first, whichever channel took them."""
+    assert runtime.disposal is not None
+    stored = runtime.disposal.store.recent(500)[::-1]
+    return [dataclasses.asdict(s.alert) for s in stored if s.alert.kind == kind]
+
+
+def only_case(runtime: Runtime) -> Any:
+    cases = runtime.ledger.list_cases()
+    assert len(cases) == 1
+    return cases[0]
+
+
+def test_high_case_alerted_once_to_team_managers(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    first = tick(runtime)
+    second = tick(runtime)
+    assert (first.alerted, second.alerted) == (1, 0)
+    alerts = outbox_alerts(runtime, "case")
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["severity"] == "high"
+    assert alert["title"].startswith("High risk: agent_full_disclosure by agent a-17")
+    assert alert["link"].startswith("https://redline.example.test/api/cases/c_")
+    assert alert["actions"] is True
+    assert any(
+        "Handle by 2026-03-02 10:30 Asia/Shanghai" in line for line in alert["lines"]
+    )
+    assert CARD not in json.dumps(alert, ensure_ascii=False)
+    assert CARD[-4:] in json.dumps(alert)
+    case = only_case(runtime)
+    assert case.alert_level == 0
+    assert [e.action for e in case.history] == ["opened", "alerted"]
+    assert "Lin (billing lead)" in case.history[-1].note
+
+
+def test_medium_and_low_cases_are_not_pushed_at_once(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    deliver(
+        client, runtime, clock, "l1", "please tell me the last four digits of your card"
+    )
+    assert tick(runtime).alerted == 0
+    assert outbox_alerts(runtime, "case") == []
+
+
+def test_unacknowledged_high_case_escalates_level_by_level(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    clock.advance(minutes=59)
+    assert tick(runtime).escalated == 0
+    clock.advance(minutes=2)
+    assert tick(runtime).escalated == 1
+    assert tick(runtime).escalated == 0
+    case = only_case(runtime)
+    assert case.alert_level == 1
+    assert case.history[-1].action == "escalated"
+    assert "Head of billing" in case.history[-1].note
+    assert case.sla_deadline == "2026-03-02T03:31:00Z"
+    clock.advance(hours=1, minutes=1)
+    assert tick(runtime).escalated == 1
+    assert "Compliance officer" in only_case(runtime).history[-1].note
+    clock.advance(hours=1, minutes=1)
+    assert tick(runtime).escalated == 1
+    last = only_case(runtime)
+    assert (last.alert_level, last.history[-1].action) == (2, "reminded")
+    escalations = outbox_alerts(runtime, "escalation")
+    assert len(escalations) == 3
+    assert escalations[0]["title"].startswith("Escalated (level 1)")
+    assert CARD not in json.dumps(escalations, ensure_ascii=False)
+
+
+def test_acknowledged_case_does_not_escalate(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    case = only_case(runtime)
+    response = client.post(
+        f"/api/cases/{case.id}/status",
+        json={"status": "acknowledged", "actor": "lin@example.test"},
+    )
+    assert response.status_code == 200
+    clock.advance(hours=3)
+    assert tick(runtime).escalated == 0
+
+
+def test_status_api_moves_once_and_explains_refusals(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    case_id = only_case(runtime).id
+    path = f"/api/cases/{case_id}/status"
+    first = client.post(path, json={"status": "acknowledged", "actor": "lin"})
+    again = client.post(path, json={"status": "acknowledged", "actor": "lin"})
+    assert (first.json["changed"], again.json["changed"]) == (True, False)
+    clock.advance(minutes=5)
+    resolved = client.post(
+        path, json={"status": "resolved", "actor": "lin", "note": "message recalled"}
+    )
+    assert resolved.json["case"]["resolution_note"] == "message recalled"
+    back = client.post(path, json={"status": "acknowledged", "actor": "lin"})
+    assert back.status_code == 409
+    assert "can move to open" in back.json["reason"]
+    history = only_case(runtime).history
+    assert [(e.action, e.actor) for e in history] == [
+        ("opened", "redline"),
+        ("acknowledged", "lin"),
+        ("resolved", "lin"),
+    ]
+    assert history[-1].at == "2026-03-02T01:35:00Z"
+    assert client.post(path, json={"status": "done", "actor": "x"}).status_code == 400
+    assert client.post(path, json={"status": "resolved"}).status_code == 400
+    assert client.post(path, data=b"not json").status_code == 400
+    missing = client.post(
+        "/api/cases/c_nothing/status", json={"status": "resolved", "actor": "lin"}
+    )
+    assert missing.status_code == 404
+    # Each change queued one job that refreshes the case's messages.
+    assert runtime.worker.drain() == 2
+
+
+def test_same_agent_and_behaviour_fold_into_one_alert(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    for number in range(3):
+        deliver(client, runtime, clock, f"t{number}", f"card {CARD} on file")
+        clock.advance(minutes=2)
+        tick(runtime)
+    alerts = runtime.disposal.store.recent() if runtime.disposal else []
+    assert len(alerts) == 1
+    assert alerts[0].alert.count == 3
+    assert alerts[0].alert.title.endswith("(3 cases)")
+    assert len(alerts[0].case_ids) == 3
+    # The outbox got the first alert and two updates, not three alerts.
+    assert len(outbox_alerts(runtime, "case")) == 1
+    assert len(outbox_alerts(runtime, "update")) == 2
+    clock.advance(minutes=11)
+    deliver(client, runtime, clock, "t9", f"card {CARD} on file")
+    tick(runtime)
+    assert len(outbox_alerts(runtime, "case")) == 2
+
+
+def test_storm_is_counted_in_one_message(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    for number in range(6):
+        deliver(
+            client, runtime, clock, f"s{number}", f"card {CARD}", agent=f"a-{number}"
+        )
+    assert tick(runtime).alerted == 6
+    assert len(outbox_alerts(runtime, "case")) == 3
+    storms = outbox_alerts(runtime, "storm")
+    assert len(storms) == 1
+    assert runtime.disposal is not None
+    stored = [a for a in runtime.disposal.store.recent() if a.alert.kind == "storm"]
+    assert stored[0].alert.count == 3
+    assert stored[0].alert.title.endswith("(3 cases)")
+
+
+def test_daily_digest_at_local_time_once_per_team(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock, settings: Settings
+) -> None:
+    # 09:30 Shanghai: today's digest time has passed, and nothing is in it.
+    tick(runtime)
+    assert sent_alerts(runtime, "daily_digest") == []
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    deliver(
+        client,
+        runtime,
+        clock,
+        "m2",
+        f"my ID is {ID}",
+        speaker="customer",
+        team="support",
+    )
+    clock.advance(hours=23)  # 08:30 the next day
+    tick(runtime)
+    assert sent_alerts(runtime, "daily_digest") == []
+    clock.advance(hours=1)  # 09:30
+    tick(runtime)
+    tick(runtime)
+    digests = sent_alerts(runtime, "daily_digest")
+    assert sorted(d["team"] for d in digests) == ["billing", "support"]
+    billing = next(d for d in digests if d["team"] == "billing")
+    assert billing["title"] == "Daily digest 2026-03-03, team billing"
+    assert billing["lines"][0] == "1 new medium-risk cases; 0 overdue."
+    # The email-ready copy went to the outbox for the manager's address.
+    emails = [
+        e.payload
+        for e in runtime.outbox.list(100)
+        if e.platform == "email" and e.payload["subject"].startswith("Daily")
+    ]
+    assert sorted(e["to"][0] for e in emails) == [
+        "duty@example.test",
+        "lin@example.test",
+    ]
+    assert "<table" in emails[0]["html"]
+    pages = sorted((settings.data_dir / "digests").glob("daily*.html"))
+    assert len(pages) == 2
+    html = pages[0].read_text(encoding="utf-8")
+    assert "<table" in html and "CN_RESIDENT_ID" in html
+    for page in pages:
+        assert ID not in page.read_text(encoding="utf-8")
+
+
+def test_overdue_medium_cases_listed_in_digest(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    tick(runtime)
+    clock.advance(days=2)
+    assert runtime.disposal is not None
+    sent = runtime.disposal.daily_digest()
+    assert len(sent) == 1
+    assert sent[0].lines[0] == "0 new medium-risk cases; 1 overdue."
+
+
+def test_weekly_summary_counts_low_cases_and_names_focus(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    tick(runtime)  # this Monday's summary (nothing in it) is done
+    for number in range(3):
+        deliver(
+            client,
+            runtime,
+            clock,
+            f"l{number}",
+            "please tell me the last four digits of your card",
+            agent=f"a-{number}",
+        )
+    deliver(
+        client, runtime, clock, "c1", "please send me the code from the text message"
+    )
+    clock.advance(days=7)
+    result = tick(runtime)
+    summaries = sent_alerts(runtime, "weekly_summary")
+    assert result.digests >= 1
+    assert len(summaries) == 1
+    lines = summaries[0]["lines"]
+    assert lines[0].startswith("4 cases: 1 high, 0 medium, 3 low")
+    assert "partial_hint: 3 low-risk" in lines
+    assert "Training focus: partial_hint" in lines
+
+
+def test_repeat_offender_gets_training_and_completion_is_reported(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(
+        client, runtime, clock, "c1", "please send me the code from the text message"
+    )
+    assert tick(runtime).trained == 0
+    clock.advance(days=3)
+    deliver(client, runtime, clock, "c2", "what is the verification code you just got?")
+    assert tick(runtime).trained == 1
+    assert tick(runtime).trained == 0
+    listed = client.get("/api/training?open=1").json["assignments"]
+    assert len(listed) == 1
+    assignment = listed[0]
+    assert assignment["agent_id"] == "a-17"
+    assert assignment["behaviour"] == "credential_request"
+    assert assignment["title"] == "Never ask for one-time codes"
+    assert "2 cases of credential_request within 30 days" in assignment["reason"]
+    notices = outbox_alerts(runtime, "training")
+    assert notices and notices[0]["title"].startswith("Training assigned to agent a-17")
+    path = f"/api/training/{assignment['id']}/complete"
+    done = client.post(path, json={"actor": "lin"})
+    assert done.json["changed"] is True
+    assert client.post(path, json={"actor": "lin"}).json["changed"] is False
+    assert (
+        client.post("/api/training/999/complete", json={"actor": "x"}).status_code
+        == 404
+    )
+    report = client.get("/api/reports/training").json["teams"]["billing"]
+    assert (report["assigned"], report["completed"], report["repeated"]) == (1, 1, 0)
+    assert report["completion_rate"] == 1.0
+    clock.advance(days=1)
+    deliver(client, runtime, clock, "c3", "read me the SMS code please")
+    report = client.get("/api/reports/training").json["teams"]["billing"]
+    assert report["repeat_rate"] == 1.0
+    # One case since completion is under the threshold: no new assignment yet.
+    assert tick(runtime).trained == 0
+
+
+def test_search_by_value_finds_cases_without_echoing_it(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    deliver(client, runtime, clock, "t2", f"card {CARD[:4]} {CARD[4:8]} {CARD[8:]} ok")
+    spaced = " ".join(CARD[i : i + 4] for i in range(0, len(CARD), 4))
+    response = client.post("/api/search", json={"value": spaced})
+    assert response.status_code == 200
+    assert len(response.json["cases"]) == 2
+    assert CARD not in response.get_data(as_text=True)
+    assert response.json["recognised"][0]["type"] == "BANK_CARD"
+    nothing = client.post("/api/search", json={"value": "hello"})
+    assert nothing.status_code == 422
+    assert client.post("/api/search", json={"value": ""}).status_code == 400
+
+
+def test_false_positives_counted_per_rule(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    deliver(client, runtime, clock, "t2", f"card {CARD} again", agent="a-2")
+    first = runtime.ledger.list_cases()[0]
+    client.post(
+        f"/api/cases/{first.id}/status",
+        json={"status": "false_positive", "actor": "lin", "note": "test card"},
+    )
+    rules = client.get("/api/rules/false-positives").json["rules"]
+    assert rules == [
+        {
+            "rule": "payment_card",
+            "type": "BANK_CARD",
+            "false_positives": 1,
+            "findings": 2,
+            "last_false_positive": "2026-03-02T01:30:00Z",
+        }
+    ]
+
+
+def test_alerts_api_lists_deliveries(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    alerts = client.get("/api/alerts").json["alerts"]
+    assert len(alerts) == 1
+    assert alerts[0]["state"] == "sent"
+    assert alerts[0]["deliveries"][0]["channel"] == "outbox"
+    assert CARD not in json.dumps(alerts)
+
+
+def test_no_detected_value_in_database_file(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock, settings: Settings
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    tick(runtime)
+    clock.advance(days=1)
+    tick(runtime)
+    runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for path in (settings.data_dir).rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert CARD.encode() not in data, path
+            assert ID.encode() not in data, path
+
+
+def test_cli_digest_for_cron(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: Any, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REDLINE_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("REDLINE_DISPOSAL", json.dumps(DISPOSAL))
+    assert main(["digest", "daily"]) == 0
+    out = capsys.readouterr().out
+    assert "0 case alert(s)" in out
+    assert "no daily digest to send" in out
+    monkeypatch.setenv("REDLINE_DISPOSAL", '{"teams": []}')
+    assert main(["digest", "weekly"]) == 2
+    assert "REDLINE_DISPOSAL: teams must be a JSON object" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('{"timezone": "Mars/Olympus"}', "is not a known time zone"),
+        ('{"daily_digest_at": "9am"}', "write a 24-hour time as 09:00"),
+        ('{"weekly_summary_at": "someday 10:00"}', "write a weekday and a time"),
+        ('{"colour": "red"}', "unknown key 'colour'"),
+        ('{"teams": {"a": {"managers": [{"name": "x"}]}}}', "has no address"),
+        (
+            '{"teams": {"a": {"slack_channel": "#general"}}}',
+            "give a Slack user or channel id",
+        ),
+        ('{"training": {"modules": {"bad_habit": {}}}}', "is not a behaviour"),
+        ('{"sla_hours": {"high": 0}}', "must be between"),
+        ("{", "is not valid JSON"),
+    ],
+)
+def test_disposal_settings_errors_name_the_problem(document: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        parse_disposal(document, "REDLINE_DISPOSAL")
+
+
+def test_phone_errors_do_not_echo_the_number() -> None:
+    document = json.dumps(
+        {"teams": {"a": {"managers": [{"name": "x", "phone": "+86138001380001"}]}}}
+    )
+    with pytest.raises(ConfigError) as raised:
+        parse_disposal(document, "REDLINE_DISPOSAL")
+    assert "+86138001380001" not in str(raised.value)
+    assert "not a valid number" in str(raised.value)
+
+
+def test_chain_falls_back_to_default_team() -> None:
+    settings = disposal_from_dict(DISPOSAL, "test")
+    names = [[r.name for r in level] for level in settings.chain("unknown-team")]
+    assert names == [["Duty manager"], ["Compliance officer"]]
+    billing = [[r.name for r in level] for level in settings.chain("billing")]
+    assert billing == [
+        ["Lin (billing lead)"],
+        ["Head of billing"],
+        ["Compliance officer"],
+    ]
