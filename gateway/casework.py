@@ -23,10 +23,10 @@ log = logging.getLogger(__name__)
 
 casework_blueprint = Blueprint("casework", __name__)
 
-# Longest actor name and note accepted, in characters.
+# Maximum length of an actor name and of a note, in characters.
 MAX_ACTOR = 200
 MAX_NOTE = 4000
-# Longest value searched for, in characters.
+# Maximum length of a searched value, in characters.
 MAX_SEARCH_VALUE = 200
 
 
@@ -97,8 +97,8 @@ def case_status(case_id: str) -> Response:
 def search() -> Response:
     """Find the cases where a value appeared, by its keyed fingerprint.
 
-    The value is run through the detectors so it is read the way it was
-    when found (spaces, full-width digits); it is neither stored nor logged.
+    The detectors read the value the way they read it when it was found
+    (spaces, full-width digits). The value is neither stored nor logged.
     """
     data = _json_object()
     value = data.get("value")

@@ -1,7 +1,7 @@
 """Disposal: alerts by severity, SLA escalation, digests and the training loop.
 
 High cases are pushed at once to the managers of the agent's team through
-every configured channel; an open high case past its SLA deadline goes to
+every configured channel. An open high case past its SLA deadline goes to
 the next level of the team's escalation chain. Medium cases go into a daily
 digest per team, low cases into a weekly summary that names the training
 focus. An agent who keeps raising cases is assigned a training module.
@@ -89,7 +89,7 @@ def main_behaviour(case: Case) -> str:
 
 
 def finding_line(finding: Finding) -> str:
-    """One masked line about a finding: type, masked value, behaviour, excerpt."""
+    """Describe a finding in one masked line: type, masked value, behaviour, excerpt."""
     line = f"{finding.type} {finding.masked} ({finding.behaviour}, {finding.severity})"
     if finding.start_ms is not None:
         line += f" at {_clock_ms(finding.start_ms)}"
@@ -824,7 +824,7 @@ def _source_label(source: Mapping[str, Any]) -> str:
 
 
 def _status_line(case: Case) -> str:
-    """Who last moved the case, and when; empty while nobody has."""
+    """Return who last moved the case and when, or "" if no person has."""
     for event in reversed(case.history):
         if event.to_status and event.actor != "redline":
             line = f"{event.to_status.replace('_', ' ').capitalize()} by {event.actor} at {event.at}"

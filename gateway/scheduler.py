@@ -1,7 +1,7 @@
 """The scheduler thread of the one-process gateway.
 
-Every few seconds, and at once when the worker records a case, it asks the
-disposal for whatever is due: first alerts of high cases, escalations of
+Every few seconds, and at once when the worker records a case, it runs
+whatever the disposal has due: first alerts of high cases, escalations of
 overdue ones, retries, digests and training assignments. On AWS the same
 `Disposal.tick` runs from an EventBridge schedule instead.
 """

@@ -1,9 +1,9 @@
 """`POST /slack/interactions`: the Acknowledge, Resolve and Not a leak buttons.
 
 Slack posts a signed form when a manager presses a button on an alert. The
-signature is checked over the raw body, the case moves at once, and the
-answer goes back well within Slack's 3 seconds; the message itself is
-updated afterwards by the `alerts.refresh` job.
+signature is checked over the raw body and the case moves at once, so the
+reply is back well within Slack's 3 seconds. The `alerts.refresh` job
+updates the message afterwards.
 """
 
 from __future__ import annotations
@@ -48,8 +48,11 @@ def slack_interactions() -> Response:
     except ValueError as error:
         return error_response(400, f"not a Slack interaction payload: {error}")
     for press in presses:
-        who = press.user_name or press.user_id
-        actor = f"{who} (Slack {press.user_id})" if press.user_name else f"Slack {who}"
+        actor = (
+            f"{press.user_name} (Slack {press.user_id})"
+            if press.user_name
+            else f"Slack {press.user_id}"
+        )
         try:
             _case, changed = runtime.ledger.transition(
                 press.case_id, press.status, actor

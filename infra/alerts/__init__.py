@@ -1,4 +1,4 @@
-"""Alert delivery: what an alert says, who gets it, and the channels that send it.
+"""Alert delivery: the content of an alert, its recipients, and the channels.
 
 An `Alert` is already masked when it is built: channels format and send it,
 they never look anything up. Each channel sends to the recipients that have
@@ -51,9 +51,9 @@ class Alert:
 
     `key` is stable for the same content, so sending an alert twice can be
     detected. `lines` are plain text; `html` is an email-ready rendering of a
-    digest. `actions` asks the channel for the case buttons of
-    `CASE_ACTIONS`; `status_line` says what happened to the case since (who
-    acknowledged it and when), for a message updated in place.
+    digest. `actions` requests the case buttons of `CASE_ACTIONS`.
+    `status_line` is the case's latest move (who acknowledged it and when),
+    for a message updated in place.
     """
 
     key: str
@@ -78,8 +78,8 @@ class Delivery:
     """What one channel did with an alert for one address.
 
     `ref` identifies the sent message where the channel can update it later
-    (for Slack, "channel id:message ts"); `error` is set when sending failed
-    and holds the platform's error code, never the message text.
+    (for Slack, "channel id:message ts"). `error` is set when sending failed:
+    the platform's error code, never the message text.
     """
 
     channel: str

@@ -28,8 +28,8 @@ They come as one JSON document (REDLINE_DISPOSAL or REDLINE_DISPOSAL_FILE):
 
 Every key is optional. The team "*" receives the alerts of cases whose team
 is not configured. Level 0 of a case's escalation chain is its team's
-managers (and the team's Slack channel); each later level comes from the
-team's own `escalation` list, then from the top-level one.
+managers and the team's Slack channel. Later levels come from the team's
+own `escalation` list, then from the top-level one.
 """
 
 from __future__ import annotations

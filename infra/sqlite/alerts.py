@@ -1,7 +1,7 @@
 """Alerts sent, their deliveries per channel, and training assignments, in SQLite.
 
-An alert row is created before anything is sent, under a unique key, so two
-workers never send the same alert; its state is `pending` until every
+An alert row is created under a unique key before anything is sent, so two
+workers never send the same alert. Its state is `pending` until every
 channel has been tried, then `sent`. The row's body is the masked `Alert`
 as JSON, kept so a failed delivery can be retried and a Slack message
 updated when its case changes.

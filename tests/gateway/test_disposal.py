@@ -1,7 +1,7 @@
 """Disposal on a frozen clock: alerts, escalation, throttling, digests, training.
 
-Cases come in through the signed generic webhook and the real worker; with
-no alert channel configured, alerts land in the SQLite outbox, where the
+Cases come in through the signed generic webhook and the real worker. No
+alert channel is configured, so alerts land in the SQLite outbox, where the
 tests read them. Slack, WeCom and SMS have their own end-to-end tests.
 """
 
@@ -174,7 +174,7 @@ def test_high_case_alerted_once_to_team_managers(
     assert "Lin (billing lead)" in case.history[-1].note
 
 
-def test_medium_and_low_cases_are_not_pushed_at_once(
+def test_medium_and_low_cases_wait_for_digest(
     client: FlaskClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
@@ -342,7 +342,8 @@ def test_daily_digest_at_local_time_once_per_team(
     pages = sorted((settings.data_dir / "digests").glob("daily*.html"))
     assert len(pages) == 2
     html = pages[0].read_text(encoding="utf-8")
-    assert "<table" in html and "CN_RESIDENT_ID" in html
+    assert "<table" in html
+    assert "CN_RESIDENT_ID" in html
     for page in pages:
         assert ID not in page.read_text(encoding="utf-8")
 
