@@ -63,12 +63,10 @@ def build_channels(
     channels: list[AlertChannel] = []
     alerts = settings.alerts
     if alerts.slack_bot_token:
-        from slack_sdk import WebClient
+        from infra.alerts.slack import SlackChannel, web_client
 
-        from infra.alerts.slack import SlackChannel
-
-        client = WebClient(token=alerts.slack_bot_token, base_url=alerts.slack_api_base)
-        channels.append(SlackChannel(client))
+        slack = web_client(alerts.slack_bot_token, base_url=alerts.slack_api_base)
+        channels.append(SlackChannel(slack))
     if wecom_api is not None:
         channels.append(WeComChannel(wecom_api))
     if alerts.sms_region:

@@ -25,7 +25,7 @@ slack_blueprint = Blueprint("slack", __name__)
 @slack_blueprint.post("/slack/interactions")
 def slack_interactions() -> Response:
     runtime = current_runtime()
-    secret = runtime.settings.alerts.slack_signing_secret
+    secret = runtime.settings.alerts.slack_signing_secret.strip()
     if not secret:
         return error_response(
             404,
