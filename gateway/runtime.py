@@ -105,7 +105,9 @@ class Runtime:
                 "which discards the jobs still queued because only the old key "
                 "can decrypt them"
             ) from None
-        ledger = SqliteLedger(database, clock=clock)
+        ledger = SqliteLedger(
+            database, clock=clock, sla_hours=settings.disposal.sla_hours
+        )
         outbox = SqliteOutbox(database, clock=clock)
         detector = Detector(fingerprint_key=fingerprint_key.encode())
 

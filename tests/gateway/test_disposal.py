@@ -548,3 +548,25 @@ def test_chain_falls_back_to_default_team() -> None:
         ["Head of billing"],
         ["Compliance officer"],
     ]
+
+
+def test_configured_sla_hours_set_the_deadline(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    document = dict(DISPOSAL, sla_hours={"high": 0.5, "medium": 8})
+    built = Runtime.build(
+        dataclasses.replace(
+            settings,
+            generic_sources=(GenericSourceSettings("crm", SECRET),),
+            disposal=disposal_from_dict(document, "test"),
+        ),
+        clock=clock,
+    )
+    try:
+        client = create_app(built).test_client()
+        deliver(client, built, clock, "t1", f"Your card {CARD} is active now")
+        deliver(client, built, clock, "m1", f"my ID is {ID}", speaker="customer")
+        deadlines = sorted(c.sla_deadline or "" for c in built.ledger.list_cases())
+        assert deadlines == ["2026-03-02T02:00:00Z", "2026-03-02T09:30:00Z"]
+    finally:
+        built.database.close()
