@@ -805,7 +805,11 @@ class OtherHost:
     def __init__(self) -> None:
         self.hits = 0
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
 
     @property
     def base_url(self) -> str:

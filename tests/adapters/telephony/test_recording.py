@@ -31,7 +31,11 @@ class Host:
         self.seen: list[tuple[str, dict[str, str]]] = []
         self.routes: dict[str, Response] = {}
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+        )
 
     @property
     def netloc(self) -> str:
