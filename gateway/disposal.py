@@ -212,36 +212,42 @@ class Disposal:
         return chain[min(level, len(chain) - 1)]
 
     def alert_case(self, case: Case) -> bool:
-        """Send the first alert of a high case to its team's managers, once."""
+        """Send the first alert of a high case to its team's managers, once.
+
+        The alert is stored and sent before the case is marked alerted, so a
+        crash in between sends nothing twice (the alert's key is taken) and
+        loses nothing (the case is picked up again and only marked).
+        """
         recipients = self.recipients(case.team, 0)
-        names = ", ".join(r.name for r in recipients) or "the outbox"
-        if not self.ledger.set_alert_level(
-            case.id, 0, None, action="alerted", note=f"alert to {names}"
-        ):
-            return False
         now = self.clock()
         since = iso(now - datetime.timedelta(minutes=self.settings.throttle_minutes))
         behaviour = main_behaviour(case)
         throttle_key = (
             f"{case.team or '-'}|{case.agent_id}|{behaviour}" if case.agent_id else None
         )
+        earlier = None
         if throttle_key and self.settings.throttle_minutes > 0:
             earlier = self.store.throttled(throttle_key, since)
-            if earlier is not None:
-                self._fold(earlier.id, earlier.alert, case)
-                return True
-        if self.store.count_since(CASE_ALERT, case.team, since) >= (
+        if earlier is not None:
+            self._fold(earlier.id, earlier.alert, case)
+            note = f"counted into alert {earlier.id}"
+        elif self.store.count_since(CASE_ALERT, case.team, since) >= (
             self.settings.storm_limit
         ):
+            note = f"counted into the storm alert of team {case.team or '-'}"
             self._storm(case, since, recipients)
-            return True
-        alert = self.case_alert(case, 0)
-        alert_id = self.store.create(
-            alert, throttle_key, case.agent_id, behaviour, level=0
+        else:
+            alert = self.case_alert(case, 0)
+            alert_id = self.store.create(
+                alert, throttle_key, case.agent_id, behaviour, level=0
+            )
+            if alert_id is not None:
+                self._send(alert_id, alert, recipients)
+            names = ", ".join(r.name for r in recipients) or "the outbox"
+            note = f"alert to {names}"
+        return self.ledger.set_alert_level(
+            case.id, 0, None, action="alerted", note=note
         )
-        if alert_id is not None:
-            self._send(alert_id, alert, recipients)
-        return True
 
     def _fold(self, alert_id: int, alert: Alert, case: Case) -> None:
         """Count a case into an alert already sent, and update its messages."""
@@ -298,18 +304,11 @@ class Disposal:
             f"not acknowledged by {case.sla_deadline}; "
             f"{'escalated to' if level > current else 'reminded'} level {level}: {names}"
         )
-        if not self.ledger.set_alert_level(
-            case.id,
-            level,
-            case.alert_level,
-            deadline=deadline,
-            action=action,
-            note=note,
-        ):
-            return False
-        updated = self.ledger.get_case(case.id) or case
-        alert = self.case_alert(updated, level)
-        alert.key = f"case:{case.id}:{action}:{level}:{deadline}"
+        moved = replace(case, sla_deadline=deadline, alert_level=level)
+        alert = self.case_alert(moved, level)
+        # Keyed by the deadline that passed, so a second run after a crash
+        # finds the alert taken and only moves the case.
+        alert.key = f"case:{case.id}:{action}:{level}:{case.sla_deadline}"
         alert.kind = ESCALATION
         alert.title = f"Escalated (level {level}): {alert.title}"
         alert.lines.insert(
@@ -324,7 +323,14 @@ class Disposal:
         )
         if alert_id is not None:
             self._send(alert_id, alert, recipients)
-        return True
+        return self.ledger.set_alert_level(
+            case.id,
+            level,
+            case.alert_level,
+            deadline=deadline,
+            action=action,
+            note=note,
+        )
 
     def case_alert(self, case: Case, level: int) -> Alert:
         """Build the masked alert of a case."""

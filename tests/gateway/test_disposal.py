@@ -570,3 +570,60 @@ def test_configured_sla_hours_set_the_deadline(
         assert deadlines == ["2026-03-02T02:00:00Z", "2026-03-02T09:30:00Z"]
     finally:
         built.database.close()
+
+
+def test_crash_before_marking_sends_once_and_marks_later(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    ledger = runtime.ledger
+    real = ledger.set_alert_level
+
+    def crash(*args: Any, **kwargs: Any) -> bool:
+        raise RuntimeError("process killed")
+
+    monkeypatch.setattr(ledger, "set_alert_level", crash)
+    with pytest.raises(RuntimeError):
+        tick(runtime)
+    monkeypatch.setattr(ledger, "set_alert_level", real)
+    assert only_case(runtime).alert_level is None
+    tick(runtime)
+    assert only_case(runtime).alert_level == 0
+    assert len(outbox_alerts(runtime, "case")) == 1
+    clock.advance(hours=1, minutes=1)
+    monkeypatch.setattr(ledger, "set_alert_level", crash)
+    with pytest.raises(RuntimeError):
+        tick(runtime)
+    monkeypatch.setattr(ledger, "set_alert_level", real)
+    assert tick(runtime).escalated == 1
+    assert only_case(runtime).alert_level == 1
+    assert len(outbox_alerts(runtime, "escalation")) == 1
+
+
+def test_alert_left_pending_by_a_crash_is_sent_later(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    disposal = runtime.disposal
+    assert disposal is not None
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("process killed")
+
+    monkeypatch.setattr(disposal, "_send", crash)
+    with pytest.raises(RuntimeError):
+        tick(runtime)
+    monkeypatch.undo()
+    assert tick(runtime).retried == 0  # too recent: the sender may still be at it
+    assert outbox_alerts(runtime, "case") == []
+    clock.advance(minutes=3)
+    assert tick(runtime).retried == 1
+    assert len(outbox_alerts(runtime, "case")) == 1
+    assert tick(runtime).retried == 0
+    assert only_case(runtime).alert_level == 0
