@@ -85,7 +85,15 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the counts as JSON after the tables"
     )
 
-    commands.add_parser("rules", help="list every identification and phrase rule")
+    rules = commands.add_parser(
+        "rules", help="list every identification and phrase rule"
+    )
+    rules.add_argument(
+        "--false-positives",
+        action="store_true",
+        help="list instead, per rule, the findings in cases closed as not a leak "
+        "(from the ledger in REDLINE_DATA_DIR)",
+    )
 
     digest = commands.add_parser(
         "digest",
@@ -377,6 +385,37 @@ def list_rules() -> int:
     return 0
 
 
+def list_false_positives() -> int:
+    """Print, per rule, its findings in false-positive cases and in all cases."""
+    from infra.sqlite import Database, SqliteLedger
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    path = settings.data_dir / "redline.db"
+    if not path.is_file():
+        print(
+            f"no ledger at {path}; set REDLINE_DATA_DIR to the gateway's",
+            file=sys.stderr,
+        )
+        return 2
+    database = Database(path)
+    try:
+        rows = SqliteLedger(database).false_positives_by_rule()
+    finally:
+        database.close()
+    print(f"{'rule':48} {'type':24} {'false positives':>15} {'findings':>9}")
+    for row in rows:
+        print(
+            f"{row['rule']:48} {row['type']:24} {row['false_positives']:>15} "
+            f"{row['findings']:>9}"
+        )
+    print(f"{len(rows)} rule(s) with false positives", file=sys.stderr)
+    return 0
+
+
 def install(args: argparse.Namespace) -> int:
     """Print (and create when missing) the WeCom callback settings, then maybe wait."""
     from gateway.wecom import DEFAULT_WAIT_SECONDS, install_wecom
@@ -447,6 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "eval":
         return evaluate_corpus(args.corpus, args.json)
     if args.command == "rules":
+        if args.false_positives:
+            return list_false_positives()
         return list_rules()
     if args.command == "install":
         return install(args)

@@ -627,3 +627,24 @@ def test_alert_left_pending_by_a_crash_is_sent_later(
     assert len(outbox_alerts(runtime, "case")) == 1
     assert tick(runtime).retried == 0
     assert only_case(runtime).alert_level == 0
+
+
+def test_cli_lists_false_positives_per_rule(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    case = only_case(runtime)
+    runtime.ledger.transition(case.id, "false_positive", "lin", "a test card")
+    monkeypatch.setenv("REDLINE_DATA_DIR", str(settings.data_dir))
+    assert main(["rules", "--false-positives"]) == 0
+    captured = capsys.readouterr()
+    row = [line for line in captured.out.splitlines() if "payment_card" in line]
+    assert row[0].split() == ["payment_card", "BANK_CARD", "1", "1"]
+    assert "1 rule(s) with false positives" in captured.err
+    monkeypatch.setenv("REDLINE_DATA_DIR", str(settings.data_dir / "missing"))
+    assert main(["rules", "--false-positives"]) == 2
