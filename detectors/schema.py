@@ -80,7 +80,9 @@ class InteractionSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=500))
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     language = fields.String(load_default=None, allow_none=True)
-    team = fields.String(load_default=None, allow_none=True)
+    team = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=100)
+    )
     source = fields.Dict(load_default=dict)
     segments = fields.List(
         fields.Nested(SegmentSchema), required=True, validate=validate.Length(min=1)

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import BadRequest
 
+from detectors.engine import Detector
+from detectors.masking import MaskedText
 from detectors.types import CASE_STATUSES, Interaction, Segment
 from gateway.disposal import ALERTS_REFRESH, Disposal
 from gateway.http import current_runtime, error_response, int_arg
@@ -26,14 +28,35 @@ casework_blueprint = Blueprint("casework", __name__)
 # Maximum length of an actor name and of a note, in characters.
 MAX_ACTOR = 200
 MAX_NOTE = 4000
+# Largest row id SQLite stores.
+MAX_ROW_ID = 2**63 - 1
 # Maximum length of a searched value, in characters.
 MAX_SEARCH_VALUE = 200
+
+
+def mask_free_text(detector: Detector, text: str) -> str:
+    """Return `text` with every identifier the detectors find in it masked.
+
+    Notes and names typed by people go into the ledger and out to Slack, so
+    a number pasted into a note is masked like one found in a ticket.
+    """
+    if not text:
+        return text
+    interaction = Interaction(
+        id="note", channel="chat", segments=[Segment("n", "system", text)]
+    )
+    spans = [
+        (f.start, f.end, f.masked)
+        for f in detector.detect(interaction).findings
+        if f.type != "RISKY_PHRASE" and f.form != "masked"
+    ]
+    return MaskedText(text, spans).excerpt(0, len(text), window=0)
 
 
 def _json_object() -> dict[str, Any]:
     try:
         data = json.loads(request.get_data(cache=True) or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("the body is not JSON; send a JSON object") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
@@ -47,6 +70,10 @@ def _text_field(
     if not isinstance(value, str):
         raise BadRequest(f"{name} must be a string")
     value = value.strip()
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} is not valid Unicode text") from None
     if required and not value:
         raise BadRequest(f"{name} is required: say who you are, as a name or email")
     if len(value) > limit:
@@ -88,8 +115,11 @@ def case_status(case_id: str) -> Response:
     status = data.get("status")
     if status not in CASE_STATUSES:
         raise BadRequest(f"status must be one of {', '.join(CASE_STATUSES)}")
-    actor = _text_field(data, "actor", MAX_ACTOR, required=True)
-    note = _text_field(data, "note", MAX_NOTE)
+    detector = current_runtime().detector
+    actor = mask_free_text(
+        detector, _text_field(data, "actor", MAX_ACTOR, required=True)
+    )
+    note = mask_free_text(detector, _text_field(data, "note", MAX_NOTE))
     return move_case(case_id, str(status), actor, note)
 
 
@@ -166,7 +196,12 @@ def training() -> Response:
 
 @casework_blueprint.post("/api/training/<int:assignment_id>/complete")
 def training_complete(assignment_id: int) -> Response:
-    actor = _text_field(_json_object(), "actor", MAX_ACTOR, required=True)
+    actor = mask_free_text(
+        current_runtime().detector,
+        _text_field(_json_object(), "actor", MAX_ACTOR, required=True),
+    )
+    if assignment_id > MAX_ROW_ID:
+        return error_response(404, f"no training assignment with id {assignment_id}")
     result = _disposal().store.complete(assignment_id, actor)
     if result is None:
         return error_response(404, f"no training assignment with id {assignment_id}")

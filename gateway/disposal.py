@@ -14,8 +14,10 @@ alerted once per level, a digest once per team and day.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import html
 import logging
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -41,7 +43,7 @@ from infra.alerts import (
 from infra.alerts.settings import DisposalSettings
 from infra.alerts.sms import mask_number
 from infra.ports import Job, KeyValue, Outbox
-from infra.sqlite.alerts import Assignment, SqliteAlertStore
+from infra.sqlite.alerts import MAX_DELIVERY_ATTEMPTS, Assignment, SqliteAlertStore
 from infra.sqlite.ledger import CLOSED_STATUSES, SqliteLedger, iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,12 @@ ALERTS_REFRESH = "alerts.refresh"
 STALE_PENDING = datetime.timedelta(minutes=2)
 # Findings listed in one case alert; the rest are counted.
 MAX_FINDING_LINES = 8
+# Lines an alert keeps as cases are counted into it.
+MAX_FOLDED_LINES = 60
+# A button value naming an alert, whose every case the button moves.
+ALERT_REF = "alert:"
+# Alerts that go by SMS too.
+URGENT_KINDS = frozenset({CASE_ALERT, ESCALATION, STORM})
 # Cases listed in one digest; the rest are counted.
 MAX_DIGEST_CASES = 40
 
@@ -200,6 +208,7 @@ class Disposal:
             if self.escalate(case):
                 result.escalated += 1
         result.retried = self.retry(now - STALE_PENDING)
+        self.copy_undelivered()
         result.trained = self.check_training()
         return result
 
@@ -218,94 +227,29 @@ class Disposal:
         crash in between sends nothing twice (the alert's key is taken) and
         loses nothing (the case is picked up again and only marked).
         """
-        recipients = self.recipients(case.team, 0)
-        now = self.clock()
-        since = iso(now - datetime.timedelta(minutes=self.settings.throttle_minutes))
         behaviour = main_behaviour(case)
-        throttle_key = (
-            f"{case.team or '-'}|{case.agent_id}|{behaviour}" if case.agent_id else None
+        note = self._dispatch(
+            case,
+            self.case_alert(case, 0),
+            f"case|{case.team or '-'}|{case.agent_id}|{behaviour}"
+            if case.agent_id
+            else None,
+            level=0,
         )
-        earlier = None
-        if throttle_key and self.settings.throttle_minutes > 0:
-            earlier = self.store.throttled(throttle_key, since)
-        if earlier is not None:
-            self._fold(earlier.id, earlier.alert, case)
-            note = f"counted into alert {earlier.id}"
-        elif self.store.count_since(CASE_ALERT, case.team, since) >= (
-            self.settings.storm_limit
-        ):
-            note = f"counted into the storm alert of team {case.team or '-'}"
-            self._storm(case, since, recipients)
-        else:
-            alert = self.case_alert(case, 0)
-            alert_id = self.store.create(
-                alert, throttle_key, case.agent_id, behaviour, level=0
-            )
-            if alert_id is not None:
-                self._send(alert_id, alert, recipients)
-            names = ", ".join(r.name for r in recipients) or "the outbox"
-            note = f"alert to {names}"
         return self.ledger.set_alert_level(
             case.id, 0, None, action="alerted", note=note
         )
-
-    def _fold(self, alert_id: int, alert: Alert, case: Case) -> None:
-        """Count a case into an alert already sent, and update its messages."""
-        folded = replace(
-            alert,
-            count=alert.count + 1,
-            lines=[*alert.lines, f"+ case {case.id}: {_case_summary(case)}"][-60:],
-        )
-        folded.title = _counted_title(folded)
-        if self.store.fold(alert_id, case.id, folded):
-            log.info("case %s folded into alert %s", case.id, alert_id)
-            self._update_messages(alert_id, folded)
-
-    def _storm(self, case: Case, since: str, recipients: Sequence[Recipient]) -> None:
-        """Fold a case into the team's storm alert, sending it the first time."""
-        storm_key = f"storm|{case.team or '-'}"
-        earlier = self.store.throttled(storm_key, since)
-        if earlier is not None:
-            self._fold(earlier.id, earlier.alert, case)
-            return
-        alert = Alert(
-            key=f"storm:{case.team or '-'}:{iso(self.clock())}",
-            kind=STORM,
-            title="",
-            lines=[
-                f"More than {self.settings.storm_limit} high-risk alerts for this "
-                f"team within {self.settings.throttle_minutes:g} minutes; further "
-                "cases are counted here instead of alerted one by one.",
-                f"+ case {case.id}: {_case_summary(case)}",
-            ],
-            severity="high",
-            team=case.team,
-            case_id=case.id,
-            link=self._link("cases?status=open"),
-            sms_text="Redline告警风暴: 高风险案件激增, 请查看看板",
-        )
-        alert.title = _counted_title(alert)
-        alert_id = self.store.create(alert, storm_key, None, None)
-        if alert_id is not None:
-            self._send(alert_id, alert, recipients)
 
     def escalate(self, case: Case) -> bool:
         """Send an open high case past its deadline to the next level, once."""
         chain = self.settings.chain(case.team)
         current = case.alert_level or 0
         level = min(current + 1, max(len(chain) - 1, 0))
-        now = self.clock()
         hours = self.settings.sla_hours.get(case.severity, 1)
-        deadline = iso(now + datetime.timedelta(hours=hours))
-        recipients = self.recipients(case.team, level)
-        names = ", ".join(r.name for r in recipients) or "the outbox"
+        deadline = iso(self.clock() + datetime.timedelta(hours=hours))
         action = "escalated" if level > current else "reminded"
-        note = (
-            f"not acknowledged by {case.sla_deadline}; "
-            f"{'escalated to' if level > current else 'reminded'} level {level}: {names}"
-        )
-        moved = replace(case, sla_deadline=deadline, alert_level=level)
-        alert = self.case_alert(moved, level)
+        behaviour = main_behaviour(case)
+        alert = self.case_alert(replace(case, sla_deadline=deadline), level)
         # Keyed by the deadline that passed, so a second run after a crash
         # finds the alert taken and only moves the case.
         alert.key = f"case:{case.id}:{action}:{level}:{case.sla_deadline}"
@@ -315,22 +259,115 @@ class Disposal:
             0, f"Not acknowledged by {self._local(case.sla_deadline)}; now yours."
         )
         alert.sms_text = (
-            f"Redline升级: {BEHAVIOUR_SHORT_ZH.get(main_behaviour(case), '高风险')} "
+            f"Redline升级: {BEHAVIOUR_SHORT_ZH.get(behaviour, '高风险')} "
             f"案件{case.id[-6:]}超时未处理, 请{self._local_hm(deadline)}前处理"
         )
-        alert_id = self.store.create(
-            alert, None, case.agent_id, main_behaviour(case), level
+        throttle_key = (
+            f"escalation|{case.team or '-'}|{case.agent_id}|{behaviour}|{level}"
+            if case.agent_id
+            else None
         )
-        if alert_id is not None:
-            self._send(alert_id, alert, recipients)
+        note = self._dispatch(case, alert, throttle_key, level)
         return self.ledger.set_alert_level(
             case.id,
             level,
             case.alert_level,
             deadline=deadline,
             action=action,
-            note=note,
+            note=f"not acknowledged by {case.sla_deadline}; {note}",
         )
+
+    def _dispatch(
+        self, case: Case, alert: Alert, throttle_key: str | None, level: int
+    ) -> str:
+        """Send a case's alert, or count the case into one already sent.
+
+        Cases of one agent and behaviour within the throttle window share an
+        alert; past `storm_limit` alerts of this kind for the team in the
+        window, cases share the team's storm alert. Return a note for the
+        case's history.
+        """
+        recipients = self.recipients(case.team, level)
+        since = iso(
+            self.clock() - datetime.timedelta(minutes=self.settings.throttle_minutes)
+        )
+        throttled = self.settings.throttle_minutes > 0
+        if throttled and throttle_key and self.store.throttled(throttle_key, since):
+            return self._create_or_fold(alert, throttle_key, since, case, recipients)
+        if throttled and self.store.count_since(alert.kind, case.team, since) >= (
+            self.settings.storm_limit
+        ):
+            storm = self._storm_alert(case, alert.kind, level)
+            storm_key = f"storm|{alert.kind}|{case.team or '-'}"
+            return self._create_or_fold(storm, storm_key, since, case, recipients)
+        key = throttle_key if throttled and throttle_key else f"single|{alert.key}"
+        return self._create_or_fold(alert, key, since, case, recipients)
+
+    def _create_or_fold(
+        self,
+        alert: Alert,
+        throttle_key: str,
+        since: str,
+        case: Case,
+        recipients: Sequence[Recipient],
+    ) -> str:
+        line = f"+ case {case.id}: {_case_summary(case)}"
+
+        def fold(earlier: Alert, count: int, alert_id: int) -> Alert:
+            folded = replace(
+                earlier,
+                count=count,
+                lines=[*earlier.lines, line][-MAX_FOLDED_LINES:],
+                # The buttons now act on every case of the alert.
+                case_id=f"{ALERT_REF}{alert_id}",
+            )
+            folded.title = _counted_title(folded)
+            return folded
+
+        result = self.store.create_or_fold(
+            alert,
+            throttle_key,
+            since,
+            fold,
+            case.agent_id,
+            main_behaviour(case),
+            level=0,
+        )
+        if result is None:
+            return "counted in already"
+        alert_id, body, created = result
+        if created:
+            self._send(alert_id, body, recipients)
+            names = ", ".join(r.name for r in recipients) or "the outbox"
+            return f"alert {alert_id} to {names}"
+        log.info("case %s counted into alert %s", case.id, alert_id)
+        self._update_messages(alert_id, body)
+        return f"counted into alert {alert_id}"
+
+    def _storm_alert(self, case: Case, kind: str, level: int) -> Alert:
+        what = "escalations" if kind == ESCALATION else "high-risk alerts"
+        alert = Alert(
+            key=f"storm:{kind}:{case.team or '-'}:{iso(self.clock())}",
+            kind=STORM,
+            title="",
+            lines=[
+                f"More than {self.settings.storm_limit} {what} for team "
+                f"{case.team or 'not set'} within {self.settings.throttle_minutes:g} "
+                "minutes; further cases are counted here instead of sent one by one.",
+                f"+ case {case.id}: {_case_summary(case)}",
+            ],
+            severity="high",
+            team=case.team,
+            case_id=case.id,
+            link=self._link("api/cases?status=open"),
+            actions=True,
+            status=case.status,
+            sms_text="Redline告警风暴: 高风险案件激增, 请查看案件列表",
+        )
+        alert.title = _counted_title(
+            replace(alert, title=f"Storm of {what}, level {level}")
+        )
+        return alert
 
     def case_alert(self, case: Case, level: int) -> Alert:
         """Build the masked alert of a case."""
@@ -348,14 +385,14 @@ class Disposal:
         if case.sla_deadline:
             lines.append(f"Handle by {self._local(case.sla_deadline)}")
         return Alert(
-            key=f"case:{case.id}:{level}",
+            key=f"case:{case.id}:{level}:{case.sla_deadline}",
             kind=CASE_ALERT,
             title=f"{case.severity.capitalize()} risk: {behaviour} by {agent}",
             lines=lines,
             severity=case.severity,
             team=case.team,
             case_id=case.id,
-            deadline=case.sla_deadline,
+            deadline=self._local(case.sla_deadline) if case.sla_deadline else None,
             link=self._link(f"api/cases/{case.id}"),
             actions=True,
             status=case.status,
@@ -366,44 +403,63 @@ class Disposal:
             ),
         )
 
+    def cases_of(self, reference: str) -> list[str]:
+        """Return the case ids a button value names: one case, or an alert's."""
+        if reference.startswith(ALERT_REF):
+            number = reference.removeprefix(ALERT_REF)
+            if not number.isdigit() or len(number) > 18:
+                return []
+            stored = self.store.get(int(number))
+            return stored.case_ids if stored else []
+        return [reference]
+
     def refresh_case(self, case_id: str) -> int:
         """Update the sent messages of a case after its status changed."""
-        case = self.ledger.get_case(case_id)
-        if case is None:
+        if self.ledger.get_case(case_id) is None:
             return 0
         updated = 0
         for stored in self.store.for_case(case_id):
-            alert = stored.alert
-            if stored.alert.kind in (CASE_ALERT, ESCALATION) and stored.case_ids == [
-                case_id
-            ]:
-                alert = replace(
-                    alert, status=case.status, status_line=_status_line(case)
-                )
-                alert.actions = case.status not in CLOSED_STATUSES
-            else:
-                line = f"case {case_id}: {case.status}"
-                alert = replace(
-                    alert, lines=[*alert.lines, line][-60:], status_line=line
-                )
-            self.store.save_body(stored.id, alert)
-            updated += self._update_messages(stored.id, alert)
+            body = self.store.update_body(stored.id, self._with_statuses)
+            if body is not None:
+                updated += self._update_messages(stored.id, body)
         return updated
+
+    def _with_statuses(self, alert: Alert, case_ids: list[str]) -> Alert:
+        """Return `alert` showing the current status of its cases."""
+        cases = [c for c in map(self.ledger.get_case, case_ids) if c is not None]
+        if not cases:
+            return alert
+        if len(cases) == 1:
+            status, line = cases[0].status, _status_line(cases[0])
+        else:
+            counts = Counter(c.status for c in cases)
+            status = counts.most_common(1)[0][0] if len(counts) == 1 else "open"
+            line = ", ".join(
+                f"{count} {name.replace('_', ' ')}"
+                for name, count in sorted(counts.items())
+            )
+            line = f"{len(cases)} cases: {line}"
+        return replace(
+            alert,
+            status=status,
+            status_line=line,
+            actions=alert.actions and status not in CLOSED_STATUSES,
+        )
 
     # -- sending ----------------------------------------------------------
 
+    def _channels(self, alert: Alert) -> list[AlertChannel]:
+        """Return the channels for an alert: SMS only for urgent ones."""
+        urgent = alert.kind in URGENT_KINDS
+        return [c for c in self.channels if urgent or c.name != "sms"]
+
     def _send(
-        self,
-        alert_id: int,
-        alert: Alert,
-        recipients: Sequence[Recipient],
-        urgent: bool = True,
+        self, alert_id: int, alert: Alert, recipients: Sequence[Recipient]
     ) -> list[Delivery]:
-        """Send through every channel; SMS only when `urgent`."""
-        channels = [c for c in self.channels if urgent or c.name != "sms"]
+        """Send through the alert's channels, or to the outbox if none reaches."""
         deliveries: list[Delivery] = []
         if recipients:
-            for channel in channels:
+            for channel in self._channels(alert):
                 deliveries += self._try_send(channel, alert, recipients)
         if not deliveries:
             deliveries = self._try_send(self.fallback, alert, recipients)
@@ -454,14 +510,14 @@ class Disposal:
                 for d in self.store.deliveries(stored.id)
                 if not d.error
             }
-            recipients = self._recipients_for(stored.alert, stored.level)
+            recipients = self.recipients(stored.alert.team, stored.level)
             deliveries: list[Delivery] = []
-            channels = self.channels if recipients else []
-            for channel in channels:
+            for channel in self._channels(stored.alert) if recipients else []:
                 pending = [
                     r
                     for r in recipients
-                    if (channel.name, _address(channel.name, r)) not in done
+                    if _address(channel.name, r)
+                    and (channel.name, _address(channel.name, r)) not in done
                 ]
                 if pending:
                     deliveries += self._try_send(channel, stored.alert, pending)
@@ -471,8 +527,22 @@ class Disposal:
             retried += 1
         return retried
 
-    def _recipients_for(self, alert: Alert, level: int) -> tuple[Recipient, ...]:
-        return self.recipients(alert.team, level)
+    def copy_undelivered(self) -> int:
+        """Copy to the outbox each alert that no channel could deliver for good."""
+        copied = 0
+        for stored in self.store.exhausted():
+            deliveries = self._try_send(self.fallback, stored.alert, [])
+            self.store.record_deliveries(stored.id, deliveries)
+            log.error(
+                "alert %s (%s, team %s) failed on every channel %d times; copied "
+                "to the outbox: check the channel settings",
+                stored.id,
+                stored.alert.kind,
+                stored.alert.team or "-",
+                MAX_DELIVERY_ATTEMPTS,
+            )
+            copied += 1
+        return copied
 
     # -- digests ------------------------------------------------------------
 
@@ -510,7 +580,13 @@ class Disposal:
         """Send each team the medium cases of the 24 hours before `until`."""
         until = until or self.clock()
         since = until - datetime.timedelta(days=1)
-        cases = self.ledger.cases_created(iso(since), iso(until), severity="medium")
+        cases = [
+            c
+            for c in self.ledger.cases_created(
+                iso(since), iso(until), severity="medium"
+            )
+            if c.status != "false_positive"
+        ]
         overdue = [
             c
             for c in self.ledger.open_overdue(iso(until))
@@ -611,11 +687,9 @@ class Disposal:
             if alert_id is None:
                 continue  # this team's digest for the period went out already
             recipients = self.recipients(alert.team, 0)
-            # A digest is not urgent: no SMS.
-            channels = [c for c in self.channels if c.name != "sms"]
             deliveries: list[Delivery] = []
             if recipients:
-                for channel in channels:
+                for channel in self._channels(alert):
                     deliveries += self._try_send(channel, alert, recipients)
             emails = [r.email for r in recipients if r.email]
             if emails and alert.html and self.outbox is not None:
@@ -635,11 +709,23 @@ class Disposal:
         return sent
 
     def _write_html(self, alert: Alert) -> None:
+        """Keep a digest's page in the digest folder, mode 0600.
+
+        The file name is the kind, the date and a hash of the team, so any
+        team name makes a short, distinct, safe name.
+        """
         if self.digest_dir is None or not alert.html:
             return
-        self.digest_dir.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", alert.key.replace(":", "-")) + ".html"
-        (self.digest_dir / name).write_text(alert.html, encoding="utf-8")
+        kind, team, day = alert.key.split(":", 2)[0], alert.team or "-", alert.key[-10:]
+        digest = hashlib.sha256(team.encode()).hexdigest()[:12]
+        path = self.digest_dir / f"{kind}-{day}-{digest}.html"
+        try:
+            self.digest_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(alert.html)
+        except OSError as error:
+            log.warning("digest page %s not written: %s", path.name, error.strerror)
 
     def _digest_line(self, case: Case) -> str:
         return (
@@ -663,13 +749,13 @@ class Disposal:
         assigned = 0
         for agent_id, team in sorted(agents, key=lambda a: (a[0] or "", a[1] or "")):
             assert agent_id is not None
-            if self._train(agent_id, team, now):
-                assigned += 1
+            assigned += self._train(agent_id, team, now)
         if self.kv is not None:
             self.kv.set("training.checked_until", iso(now))
         return assigned
 
-    def _train(self, agent_id: str, team: str | None, now: datetime.datetime) -> bool:
+    def _train(self, agent_id: str, team: str | None, now: datetime.datetime) -> int:
+        """Assign each module whose behaviour the agent repeats; return how many."""
         training = self.settings.training
         window_start = now - datetime.timedelta(days=training.window_days)
         cases = [
@@ -699,21 +785,17 @@ class Disposal:
                 limit = training.high if severity == "high" else training.medium
                 if len(relevant) >= limit:
                     counts[behaviour] = max(counts[behaviour], len(relevant))
-        if not counts:
-            return False
-        behaviour = counts.most_common(1)[0][0]
-        module = training.modules[behaviour]
-        reason = (
-            f"{counts[behaviour]} cases of {behaviour} within "
-            f"{training.window_days} days"
-        )
-        assignment = self.store.assign(
-            agent_id, team, behaviour, module.title, module.url, reason
-        )
-        if assignment is None:
-            return False
-        self._notify_training(assignment)
-        return True
+        assigned = 0
+        for behaviour, count in counts.most_common():
+            module = training.modules[behaviour]
+            reason = f"{count} cases of {behaviour} within {training.window_days} days"
+            assignment = self.store.assign(
+                agent_id, team, behaviour, module.title, module.url, reason
+            )
+            if assignment is not None:
+                self._notify_training(assignment)
+                assigned += 1
+        return assigned
 
     def _notify_training(self, assignment: Assignment) -> None:
         agent = self._agent_label(assignment.agent_id)
@@ -737,7 +819,7 @@ class Disposal:
             alert, None, assignment.agent_id, assignment.behaviour
         )
         if alert_id is not None:
-            self._send(alert_id, alert, recipients, urgent=False)
+            self._send(alert_id, alert, recipients)
 
     def training_report(self) -> dict[str, dict[str, Any]]:
         """Per team: assignments, completions, completion and repeat rates.

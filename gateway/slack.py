@@ -12,6 +12,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
+from gateway.casework import mask_free_text
 from gateway.disposal import ALERTS_REFRESH
 from gateway.http import BodyTooLarge, current_runtime, error_response, read_body
 from infra.alerts.slack import parse_interaction, verify_request
@@ -20,6 +21,9 @@ from infra.errors import CaseNotFound, InvalidTransition
 log = logging.getLogger(__name__)
 
 slack_blueprint = Blueprint("slack", __name__)
+
+# Characters of a Slack user name or id kept in a case's history.
+MAX_NAME = 100
 
 
 @slack_blueprint.post("/slack/interactions")
@@ -47,24 +51,31 @@ def slack_interactions() -> Response:
         presses = parse_interaction(body)
     except ValueError as error:
         return error_response(400, f"not a Slack interaction payload: {error}")
+    disposal = runtime.disposal
+    assert disposal is not None
     for press in presses:
-        actor = (
-            f"{press.user_name} (Slack {press.user_id})"
-            if press.user_name
-            else f"Slack {press.user_id}"
-        )
-        try:
-            _case, changed = runtime.ledger.transition(
-                press.case_id, press.status, actor
-            )
-        except CaseNotFound:
-            log.warning("Slack button for an unknown case %s", press.case_id[:64])
-            continue
-        except InvalidTransition as error:
-            log.info("Slack button ignored: %s", error)
-            continue
-        if changed:
-            runtime.queue.enqueue(ALERTS_REFRESH, {"case_id": press.case_id})
-            runtime.worker.notify()
-            log.info("case %s moved to %s from Slack", press.case_id, press.status)
+        name = mask_free_text(runtime.detector, press.user_name[:MAX_NAME])
+        user = press.user_id[:MAX_NAME]
+        actor = f"{name} (Slack {user})" if name else f"Slack {user}"
+        case_ids = disposal.cases_of(press.case_id)
+        if not case_ids:
+            log.warning("Slack button for an unknown alert %s", press.case_id[:64])
+        for case_id in case_ids:
+            _move(case_id, press.status, actor)
     return Response("", status=200)
+
+
+def _move(case_id: str, status: str, actor: str) -> None:
+    runtime = current_runtime()
+    try:
+        _case, changed = runtime.ledger.transition(case_id, status, actor)
+    except CaseNotFound:
+        log.warning("Slack button for an unknown case %s", case_id[:64])
+        return
+    except InvalidTransition as error:
+        log.info("Slack button ignored: %s", error)
+        return
+    if changed:
+        runtime.queue.enqueue(ALERTS_REFRESH, {"case_id": case_id})
+        runtime.worker.notify()
+        log.info("case %s moved to %s from Slack", case_id, status)

@@ -75,6 +75,7 @@ _TEAM_KEYS = frozenset({"managers", "slack_channel", "escalation"})
 _RECIPIENT_KEYS = frozenset({"name", "slack", "wecom", "phone", "email"})
 _TRAINING_KEYS = frozenset({"window_days", "high", "medium", "modules"})
 _CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,20}")
 
 
@@ -183,8 +184,8 @@ def disposal_from_dict(data: Any, where: str) -> DisposalSettings:
         throttle_minutes=_number(
             obj.get("throttle_minutes", 10), f"{where}: throttle_minutes", 0, 24 * 60
         ),
-        storm_limit=int(
-            _number(obj.get("storm_limit", 20), f"{where}: storm_limit", 1, 10_000)
+        storm_limit=_whole(
+            obj.get("storm_limit", 20), f"{where}: storm_limit", 1, 10_000
         ),
         teams=teams,
         escalation=escalation,
@@ -216,6 +217,11 @@ def _levels(data: Any, where: str) -> tuple[tuple[Recipient, ...], ...]:
     levels = []
     for index, level in enumerate(data):
         entries = level if isinstance(level, list) else [level]
+        if not entries:
+            raise ConfigError(
+                f"{where}[{index}] is an empty level; give at least one recipient "
+                "or remove the level"
+            )
         levels.append(_recipients(entries, f"{where}[{index}]"))
     return tuple(levels)
 
@@ -237,8 +243,10 @@ def _recipient(data: Any, where: str) -> Recipient:
     if phone:
         phone = check_e164(phone, f"{where}.phone")
     email = _string(obj.get("email", ""), f"{where}.email")
-    if email and "@" not in email:
-        raise ConfigError(f"{where}.email is not an email address")
+    if email and not _EMAIL.fullmatch(email):
+        raise ConfigError(
+            f"{where}.email is not an email address; write it as name@example.com"
+        )
     if not (slack or wecom or phone or email):
         raise ConfigError(
             f"{where} has no address; give at least one of slack, wecom, phone or email"
@@ -274,11 +282,9 @@ def _training(data: Any, where: str) -> TrainingSettings:
             )
         modules[behaviour] = TrainingModule(title, url)
     return TrainingSettings(
-        window_days=int(
-            _number(obj.get("window_days", 30), f"{where}.window_days", 1, 366)
-        ),
-        high=int(_number(obj.get("high", 2), f"{where}.high", 1, 1000)),
-        medium=int(_number(obj.get("medium", 3), f"{where}.medium", 1, 1000)),
+        window_days=_whole(obj.get("window_days", 30), f"{where}.window_days", 1, 366),
+        high=_whole(obj.get("high", 2), f"{where}.high", 1, 1000),
+        medium=_whole(obj.get("medium", 3), f"{where}.medium", 1, 1000),
         modules=modules,
     )
 
@@ -338,3 +344,9 @@ def _number(value: Any, where: str, low: float, high: float) -> float:
     if not low <= value <= high:
         raise ConfigError(f"{where} is {value}; it must be between {low} and {high}")
     return float(value)
+
+
+def _whole(value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{where} must be a whole number")
+    return int(_number(value, where, low, high))

@@ -669,7 +669,7 @@ def _load_payload(body: bytes) -> dict[str, Any]:
         raise ValueError("Slack interaction body has more than one 'payload' field")
     try:
         payload = json.loads(values[0])
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ValueError("Slack interaction 'payload' is not valid JSON") from None
     if not isinstance(payload, dict):
         raise ValueError("Slack interaction 'payload' is not a JSON object")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -83,35 +84,48 @@ class SqliteAlertStore:
         """Store a new alert; return its id, or None if its key exists."""
         stamp = iso(self._clock())
         with self.database.transaction() as connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO alerts (key, kind, throttle_key, team, "
-                "agent_id, behaviour, severity, level, count, case_ids, body, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', "
-                "?, ?, ?)",
-                (
-                    alert.key,
-                    alert.kind,
-                    throttle_key,
-                    alert.team,
-                    agent_id,
-                    behaviour,
-                    alert.severity,
-                    level,
-                    alert.count,
-                    json.dumps(asdict(alert)),
-                    stamp,
-                    stamp,
-                ),
+            return self._insert(
+                connection, alert, throttle_key, agent_id, behaviour, level, stamp
             )
-            if cursor.rowcount != 1:
-                return None
-            alert_id = int(cursor.lastrowid or 0)
-            if alert.case_id:
-                connection.execute(
-                    "INSERT OR IGNORE INTO alert_cases (alert_id, case_id) "
-                    "VALUES (?, ?)",
-                    (alert_id, alert.case_id),
-                )
+
+    @staticmethod
+    def _insert(
+        connection: sqlite3.Connection,
+        alert: Alert,
+        throttle_key: str | None,
+        agent_id: str | None,
+        behaviour: str | None,
+        level: int,
+        stamp: str,
+    ) -> int | None:
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO alerts (key, kind, throttle_key, team, "
+            "agent_id, behaviour, severity, level, count, case_ids, body, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', "
+            "?, ?, ?)",
+            (
+                alert.key,
+                alert.kind,
+                throttle_key,
+                alert.team,
+                agent_id,
+                behaviour,
+                alert.severity,
+                level,
+                alert.count,
+                json.dumps(asdict(alert)),
+                stamp,
+                stamp,
+            ),
+        )
+        if cursor.rowcount != 1:
+            return None
+        alert_id = int(cursor.lastrowid or 0)
+        if alert.case_id:
+            connection.execute(
+                "INSERT OR IGNORE INTO alert_cases (alert_id, case_id) VALUES (?, ?)",
+                (alert_id, alert.case_id),
+            )
         return alert_id
 
     def throttled(self, throttle_key: str, since: str) -> StoredAlert | None:
@@ -140,31 +154,94 @@ class SqliteAlertStore:
         )
         return int(count)
 
-    def fold(self, alert_id: int, case_id: str, alert: Alert) -> bool:
-        """Add a case to an alert, raising its count; False if it was there.
+    def create_or_fold(
+        self,
+        alert: Alert,
+        throttle_key: str,
+        since: str,
+        fold: Callable[[Alert, int, int], Alert],
+        agent_id: str | None = None,
+        behaviour: str | None = None,
+        level: int = 0,
+    ) -> tuple[int, Alert, bool] | None:
+        """Store `alert`, or count its case into the alert throttled since `since`.
 
-        `alert` is the alert's new body (with the new count and lines).
+        Both happen in one write transaction, so two processes never make
+        two alerts of one throttle key in a window, nor lose a count.
+        `fold(earlier, count, alert id)` returns the earlier alert's new body for a
+        count of `count` cases. Return (alert id, body, created), or None
+        when the case was counted in already or the alert's key is taken.
         """
         stamp = iso(self._clock())
         with self.database.transaction() as connection:
-            cursor = connection.execute(
-                "INSERT OR IGNORE INTO alert_cases (alert_id, case_id) VALUES (?, ?)",
-                (alert_id, case_id),
-            )
-            if cursor.rowcount != 1:
-                return False
+            row = connection.execute(
+                "SELECT * FROM alerts WHERE throttle_key = ? AND created_at >= ? "
+                "ORDER BY created_at DESC, id DESC LIMIT 1",
+                (throttle_key, since),
+            ).fetchone()
+            if row is None:
+                alert_id = self._insert(
+                    connection, alert, throttle_key, agent_id, behaviour, level, stamp
+                )
+                return None if alert_id is None else (alert_id, alert, True)
+            alert_id = row["id"]
+            if alert.case_id:
+                cursor = connection.execute(
+                    "INSERT OR IGNORE INTO alert_cases (alert_id, case_id) "
+                    "VALUES (?, ?)",
+                    (alert_id, alert.case_id),
+                )
+                if cursor.rowcount != 1:
+                    return None
+            (count,) = connection.execute(
+                "SELECT COUNT(*) FROM alert_cases WHERE alert_id = ?", (alert_id,)
+            ).fetchone()
+            body = fold(Alert(**json.loads(row["body"])), int(count), alert_id)
             connection.execute(
                 "UPDATE alerts SET count = ?, body = ?, updated_at = ? WHERE id = ?",
-                (alert.count, json.dumps(asdict(alert)), stamp, alert_id),
+                (body.count, json.dumps(asdict(body)), stamp, alert_id),
             )
-        return True
+        return alert_id, body, False
 
-    def save_body(self, alert_id: int, alert: Alert) -> None:
+    def update_body(
+        self, alert_id: int, change: Callable[[Alert, list[str]], Alert]
+    ) -> Alert | None:
+        """Rewrite an alert's body in one transaction: `change(body, case ids)`."""
         with self.database.transaction() as connection:
+            row = connection.execute(
+                "SELECT body FROM alerts WHERE id = ?", (alert_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            case_ids = [
+                r["case_id"]
+                for r in connection.execute(
+                    "SELECT case_id FROM alert_cases WHERE alert_id = ? ORDER BY rowid",
+                    (alert_id,),
+                )
+            ]
+            body = change(Alert(**json.loads(row["body"])), case_ids)
             connection.execute(
                 "UPDATE alerts SET body = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(asdict(alert)), iso(self._clock()), alert_id),
+                (json.dumps(asdict(body)), iso(self._clock()), alert_id),
             )
+        return body
+
+    def exhausted(self, limit: int = 50) -> list[StoredAlert]:
+        """Return sent alerts whose every delivery failed for good.
+
+        An alert whose outbox copy was made has a delivery without error,
+        so it is not returned again.
+        """
+        rows = self.database.connection().execute(
+            "SELECT * FROM alerts a WHERE state = 'sent' AND EXISTS "
+            "(SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE "
+            "d.alert_id = a.id AND (d.error = '' OR d.attempts < ?)) "
+            "ORDER BY created_at, id LIMIT ?",
+            (MAX_DELIVERY_ATTEMPTS, limit),
+        )
+        return [self._stored(row) for row in rows]
 
     def get(self, alert_id: int) -> StoredAlert | None:
         row = (

@@ -195,9 +195,16 @@ class SqliteLedger:
             )
             status = "open"
             deadline = self._deadline(severity, now)
+        # A case that becomes high, or is reopened, is alerted afresh.
+        alert_level = row["alert_level"]
+        if status != row["status"] or (
+            severity == "high" and row["severity"] != "high"
+        ):
+            alert_level = None
         connection.execute(
-            "UPDATE cases SET severity = ?, sla_deadline = ?, status = ? WHERE id = ?",
-            (severity, deadline, status, row["id"]),
+            "UPDATE cases SET severity = ?, sla_deadline = ?, status = ?, "
+            "alert_level = ? WHERE id = ?",
+            (severity, deadline, status, alert_level, row["id"]),
         )
 
     def _refresh_behaviours(
@@ -465,10 +472,14 @@ class SqliteLedger:
     # -- disposal -------------------------------------------------------
 
     def cases_to_alert(self, limit: int = 100) -> list[Case]:
-        """Return open high cases that no alert has gone out for, oldest first."""
+        """Return high cases not closed that no alert has gone out for, oldest first.
+
+        An acknowledged case counts: a high finding added to it later is new.
+        """
         connection = self.database.connection()
         rows = connection.execute(
-            "SELECT * FROM cases WHERE severity = 'high' AND status = 'open' "
+            "SELECT * FROM cases WHERE severity = 'high' "
+            "AND status IN ('open', 'acknowledged') "
             "AND alert_level IS NULL ORDER BY created_at, rowid LIMIT ?",
             (limit,),
         )

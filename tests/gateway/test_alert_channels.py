@@ -8,6 +8,7 @@ in server mode. All three serve real HTTP on 127.0.0.1.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import hmac
 import json
@@ -317,3 +318,128 @@ def test_failed_channel_retried_without_resending_the_others(
     assert len(fake_wecom.sent) == 1
     assert len(moto_server.sent_sms()) == 1
     assert runtime.scheduler.run_once().retried == 0
+
+
+def post_chat(
+    client: FlaskClient, clock: FrozenClock, interaction_id: str, text: str
+) -> None:
+    body = json.dumps(
+        {
+            "id": interaction_id,
+            "channel": "chat",
+            "team": "billing",
+            "segments": [
+                {"id": "m1", "speaker": "agent", "text": text, "agent_id": "a-9"}
+            ],
+        }
+    ).encode()
+    timestamp = str(int(clock().timestamp()))
+    response = client.post(
+        "/webhooks/generic",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Redline-Source": "crm",
+            "X-Redline-Timestamp": timestamp,
+            "X-Redline-Signature": sign(SOURCE_SECRET, timestamp, body),
+        },
+    )
+    assert response.status_code == 202
+
+
+def test_button_on_counted_alert_moves_every_case(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    fake_slack: FakeSlack,  # noqa: F811
+) -> None:
+    for number in range(3):
+        post_chat(client, clock, f"crm-{number}", f"card {CARD} noted")
+    runtime.worker.drain()
+    assert runtime.scheduler is not None
+    runtime.scheduler.run_once()
+    (message,) = fake_slack.messages
+    values = {
+        element.get("value")
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("action_id", "").startswith("redline_case_")
+    }
+    assert len(values) == 1
+    (value,) = values
+    assert value.startswith("alert:")
+    assert press(client, clock, value, "resolved", message).status_code == 200
+    statuses = {c.status for c in runtime.ledger.list_cases()}
+    assert statuses == {"resolved"}
+    runtime.worker.drain()
+    final = fake_slack.message(message.channel, message.ts)
+    text = json.dumps(final.blocks)
+    assert "3 cases: 3 resolved" in text
+    assert "redline_case_" not in text
+
+
+def test_digest_retry_never_goes_by_sms(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    fake_slack: FakeSlack,  # noqa: F811
+    moto_server: MotoServer,  # noqa: F811
+) -> None:
+    post_chat(
+        client, clock, "crm-5", "let me note it down: the customer's card is on file"
+    )
+    body_case = json.dumps(
+        {
+            "id": "crm-6",
+            "channel": "chat",
+            "team": "billing",
+            "segments": [{"id": "m1", "speaker": "customer", "text": f"card {CARD}"}],
+        }
+    ).encode()
+    timestamp = str(int(clock().timestamp()))
+    client.post(
+        "/webhooks/generic",
+        data=body_case,
+        content_type="application/json",
+        headers={
+            "X-Redline-Source": "crm",
+            "X-Redline-Timestamp": timestamp,
+            "X-Redline-Signature": sign(SOURCE_SECRET, timestamp, body_case),
+        },
+    )
+    runtime.worker.drain()
+    fake_slack.fail_next("chat.postMessage", "channel_not_found", times=2)
+    assert runtime.disposal is not None
+    assert (
+        len(runtime.disposal.daily_digest(clock() + datetime.timedelta(hours=1))) == 1
+    )
+    clock.advance(minutes=5)
+    assert runtime.scheduler is not None
+    runtime.scheduler.run_once()
+    assert moto_server.sent_sms() == []
+
+
+def test_channel_failing_for_good_copies_alert_to_outbox(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    fake_slack: FakeSlack,  # noqa: F811
+    fake_wecom: FakeWeCom,  # noqa: F811
+    moto_server: MotoServer,  # noqa: F811
+) -> None:
+    fake_slack.fail_next("chat.postMessage", "invalid_auth", times=10)
+    fake_wecom.members.clear()
+    moto_server.stop()
+    try:
+        deliver_high_case(client, runtime, clock)
+        assert runtime.scheduler is not None
+        for _ in range(6):
+            clock.advance(minutes=3)
+            runtime.scheduler.run_once()
+    finally:
+        moto_server.start()
+    copies = [e for e in runtime.outbox.list(50) if e.platform == "alerts"]
+    assert len(copies) == 1
+    assert copies[0].action == "case"
+    assert CARD not in json.dumps(copies[0].payload)

@@ -648,3 +648,173 @@ def test_cli_lists_false_positives_per_rule(
     assert "1 rule(s) with false positives" in captured.err
     monkeypatch.setenv("REDLINE_DATA_DIR", str(settings.data_dir / "missing"))
     assert main(["rules", "--false-positives"]) == 2
+
+
+def test_values_in_notes_and_names_are_masked(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock, settings: Settings
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    case = only_case(runtime)
+    response = client.post(
+        f"/api/cases/{case.id}/status",
+        json={
+            "status": "resolved",
+            "actor": f"lin {ID}",
+            "note": f"客户身份证 {ID} 已撤回",
+        },
+    )
+    assert response.status_code == 200
+    assert ID not in response.get_data(as_text=True)
+    event = only_case(runtime).history[-1]
+    assert ID[-4:] in event.note
+    assert "已撤回" in event.note
+    assert ID not in event.note + event.actor
+    runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert ID.encode() not in (settings.data_dir / "redline.db").read_bytes()
+
+
+def test_new_high_finding_in_acknowledged_case_is_alerted(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"my ID is {ID}", speaker="customer")
+    case = only_case(runtime)
+    runtime.ledger.transition(case.id, "acknowledged", "lin")
+    clock.advance(minutes=5)
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    assert tick(runtime).alerted == 1
+    assert len(outbox_alerts(runtime, "case")) == 1
+
+
+def test_case_reopened_by_new_findings_is_alerted_afresh(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    case = only_case(runtime)
+    runtime.ledger.transition(case.id, "resolved", "lin", "recalled")
+    clock.advance(minutes=30)
+    deliver(client, runtime, clock, "t1", "now send me the code from the text message")
+    reopened = only_case(runtime)
+    assert (reopened.status, reopened.alert_level) == ("open", None)
+    clock.advance(minutes=11)  # past the throttle window of the first alert
+    assert tick(runtime).alerted == 1
+    assert only_case(runtime).alert_level == 0
+    assert len(outbox_alerts(runtime, "case")) == 2
+
+
+def test_folded_cases_escalate_as_one_alert(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    for number in range(4):
+        deliver(client, runtime, clock, f"t{number}", f"card {CARD} on file")
+    tick(runtime)
+    clock.advance(hours=1, minutes=1)
+    assert tick(runtime).escalated == 4
+    escalations = sent_alerts(runtime, "escalation")
+    assert len(escalations) == 1
+    assert escalations[0]["count"] == 4
+    assert escalations[0]["case_id"].startswith("alert:")
+
+
+def test_every_module_an_agent_repeats_is_assigned(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    assert runtime.disposal is not None
+    modules = dict(runtime.disposal.settings.training.modules)
+    modules["agent_full_disclosure"] = dataclasses.replace(
+        modules["credential_request"], title="Never read numbers back"
+    )
+    runtime.disposal.settings = dataclasses.replace(
+        runtime.disposal.settings,
+        training=dataclasses.replace(
+            runtime.disposal.settings.training, modules=modules
+        ),
+    )
+    for number in range(2):
+        deliver(client, runtime, clock, f"c{number}", "send me the code from the SMS")
+        deliver(client, runtime, clock, f"d{number}", f"your card {CARD} is on file")
+    assert tick(runtime).trained == 2
+    titles = sorted(a["title"] for a in client.get("/api/training").json["assignments"])
+    assert titles == ["Never ask for one-time codes", "Never read numbers back"]
+
+
+def test_daily_digest_leaves_out_false_positives(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    deliver(client, runtime, clock, "m2", f"ID {ID} again", speaker="customer")
+    first = runtime.ledger.list_cases()[0]
+    runtime.ledger.transition(first.id, "false_positive", "lin")
+    clock.advance(hours=2)
+    assert runtime.disposal is not None
+    (digest,) = runtime.disposal.daily_digest()
+    assert digest.lines[0] == "1 new medium-risk cases; 0 overdue."
+
+
+def test_long_team_name_refused_at_the_door(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    body = json.dumps(
+        {
+            "id": "x1",
+            "channel": "chat",
+            "team": "T" * 101,
+            "segments": [{"id": "m1", "speaker": "customer", "text": "hi"}],
+        }
+    ).encode()
+    timestamp = str(int(clock().timestamp()))
+    response = client.post(
+        "/webhooks/generic",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Redline-Source": "crm",
+            "X-Redline-Timestamp": timestamp,
+            "X-Redline-Signature": sign(SECRET, timestamp, body),
+        },
+    )
+    assert response.status_code == 400
+    assert "team" in response.json["reason"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"status": "resolved", "actor": "lin", "note": ' + b"[" * 100_000 + b"}",
+        b'{"status": "resolved", "actor": "lin", "note": "\\ud800"}',
+        b'{"status": "resolved", "actor": "\\udfff"}',
+        b'{"status": "resolved", "actor": "lin", "note": "' + b"x" * 5000 + b'"}',
+        b'{"status": ["resolved"], "actor": "lin"}',
+    ],
+)
+def test_hostile_status_bodies_get_400(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock, body: bytes
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    case = only_case(runtime)
+    response = client.post(
+        f"/api/cases/{case.id}/status", data=body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert only_case(runtime).status == "open"
+
+
+def test_huge_training_id_is_404(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/training/99999999999999999999999/complete", json={"actor": "lin"}
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ('{"storm_limit": 2.9}', "must be a whole number"),
+        ('{"training": {"high": 1.5}}', "must be a whole number"),
+        ('{"teams": {"a": {"managers": [{"email": "@"}]}}}', "not an email address"),
+        ('{"escalation": [[]]}', "is an empty level"),
+    ],
+)
+def test_more_disposal_settings_errors(document: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_disposal(document, "REDLINE_DISPOSAL")
