@@ -283,9 +283,9 @@ class Disposal:
         """Send a case's alert, or count the case into one already sent.
 
         Cases of one agent and behaviour within the throttle window share an
-        alert; past `storm_limit` alerts of this kind for the team in the
-        window, cases share the team's storm alert. Return a note for the
-        case's history.
+        alert. Once the team has had `storm_limit` alerts of this kind in the
+        window, its further cases share one storm alert. Return a note for
+        the case's history.
         """
         recipients = self.recipients(case.team, level)
         since = iso(
