@@ -1,10 +1,10 @@
 """Image loading and the preparation that OCR needs, with boxes mapped back.
 
 The pipeline: decode within the pixel limit, apply the EXIF orientation,
-scale to a size OCR reads well, turn the text upright (quarter turns), level
-a small tilt, run the engine, then map every box back to the pixels of the
-upload as displayed. Each geometric step is an `Affine` map, so mapping back
-is one inverse.
+scale to a size OCR reads well, turn the text level (at any angle) and
+upright, run the engine, read number rows again with Tesseract, then map
+every box back to the pixels of the upload as displayed. Each geometric step
+is an `Affine` map, so mapping back is one inverse.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from PIL import Image, ImageFilter, ImageOps, ImageStat
 
 from detectors.documents.errors import NotInspected
 from detectors.documents.limits import DEFAULT_LIMITS, Deadline, Limits
-from detectors.documents.model import Box
-from detectors.documents.ocr import OcrEngine, OcrWord, TesseractEngine, score_words
+from detectors.documents.model import Affine, union
+from detectors.documents.numbers import reread_numbers
+from detectors.documents.ocr import OcrEngine, OcrWord, TesseractEngine
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,22 @@ _OPTIONAL_FORMATS = ("HEIF",)
 OCR_MIN_SIDE = 1000
 OCR_MAX_SIDE = 2200
 MAX_UPSCALE = 3.0
-# Tilts the deskew step searches for, in degrees either way.
+# Tilts the deskew step searches for, in degrees either way, and by how
+# much the row profile at a larger angle must beat level to be taken.
 MAX_SKEW = 10.0
-# Tesseract's orientation confidence from which its result is used without a check.
+TURN_MARGIN = 1.3
+# Tesseract's orientation confidence from which its result is used.
 OSD_MIN_CONFIDENCE = 1.0
+# A reading is taken as upright when this share of its letters and digits
+# is in words read with HIGH_CONFIDENCE or more. On the card photos in
+# docs/ocr.md upright readings had 0.21 to 1.0, upside-down ones 0 to 0.10.
+# A reading with fewer than MIN_CHARACTERS letters and digits is kept too.
+HIGH_CONFIDENCE = 85.0
+UPRIGHT_SHARE = 0.15
+MIN_CHARACTERS = 10
+# Lines that an engine reads at a slant of this many degrees or more have
+# their boxes turned level before lines are rebuilt.
+MIN_SLANT = 4.0
 
 
 def accepted_formats() -> tuple[str, ...]:
@@ -98,47 +111,6 @@ def _flatten(image: Image.Image) -> Image.Image:
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
     return image.convert("RGB")
-
-
-@dataclass(frozen=True)
-class Affine:
-    """A 2-D affine map: x' = a*x + b*y + c, y' = d*x + e*y + f."""
-
-    a: float = 1.0
-    b: float = 0.0
-    c: float = 0.0
-    d: float = 0.0
-    e: float = 1.0
-    f: float = 0.0
-
-    def point(self, x: float, y: float) -> tuple[float, float]:
-        return self.a * x + self.b * y + self.c, self.d * x + self.e * y + self.f
-
-    def then(self, other: Affine) -> Affine:
-        """Return the map that applies this one, then `other`."""
-        return Affine(
-            other.a * self.a + other.b * self.d,
-            other.a * self.b + other.b * self.e,
-            other.a * self.c + other.b * self.f + other.c,
-            other.d * self.a + other.e * self.d,
-            other.d * self.b + other.e * self.e,
-            other.d * self.c + other.e * self.f + other.f,
-        )
-
-    def inverse(self) -> Affine:
-        det = self.a * self.e - self.b * self.d
-        a, b, d, e = self.e / det, -self.b / det, -self.d / det, self.a / det
-        return Affine(
-            a, b, -(a * self.c + b * self.f), d, e, -(d * self.c + e * self.f)
-        )
-
-    def box(self, box: Box) -> Box:
-        """Return the bounding box of the image of `box`'s four corners."""
-        x0, y0, x1, y1 = box
-        corners = [self.point(x, y) for x in (x0, x1) for y in (y0, y1)]
-        xs = [p[0] for p in corners]
-        ys = [p[1] for p in corners]
-        return (min(xs), min(ys), max(xs), max(ys))
 
 
 def quarter_map(size: tuple[int, int], clockwise: int) -> Affine:
@@ -258,10 +230,46 @@ def estimate_skew(image: Image.Image, limit: float = MAX_SKEW) -> float:
     return best_angle
 
 
-def text_axis_is_vertical(image: Image.Image) -> bool:
-    """Tell whether the text lines run up and down (a quarter-turned photo)."""
+def estimate_angle(image: Image.Image) -> float:
+    """Return the counter-clockwise rotation, in (-90, 90] degrees, that levels the text.
+
+    A coarse search over every angle in 3-degree steps, refined to a
+    quarter degree, finds text turned far: a photo in portrait of a card
+    in landscape (90 degrees), or a card lying at 70 degrees among others.
+    Its best angle must beat level by `TURN_MARGIN`, because a photo
+    without text lines also has one; otherwise `estimate_skew` looks for
+    a small tilt.
+
+    NOTE: in a photo of several cards fanned out, the edges of the other
+    cards can outweigh the text of the front one, and no angle is found. Which way up the text reads
+    is left to OCR: a level line may still be upside down.
+    """
     edges = _edges(image, side=400)
-    return _profile_score(edges, 90.0) > 1.3 * _profile_score(edges, 0.0)
+    # On a square canvas as wide as the diagonal, no rotation cuts text off,
+    # so the scores of all angles compare.
+    side = math.ceil(math.hypot(*edges.size))
+    canvas = Image.new("L", (side, side), 0)
+    canvas.paste(edges, ((side - edges.width) // 2, (side - edges.height) // 2))
+    edges = canvas
+    level = _profile_score(edges, 0.0)
+    if level <= 0:
+        return 0.0
+    scores = {float(a): _profile_score(edges, float(a)) for a in range(-87, 91, 3)}
+    best = max(scores, key=lambda angle: scores[angle])
+    if scores[best] < TURN_MARGIN * level or abs(best) <= MAX_SKEW:
+        return estimate_skew(image)
+    for step in (1.0, 0.25):
+        around = [best + step * k for k in (-2, -1, 1, 2)]
+        for angle in around:
+            score = _profile_score(edges, angle)
+            if score > scores[best]:
+                best = angle
+                scores[best] = score
+    if best > 90.0:
+        return best - 180.0
+    if best <= -90.0:
+        return best + 180.0
+    return best
 
 
 def ocr_scale(size: tuple[int, int]) -> float:
@@ -294,7 +302,14 @@ class OcrResult:
 def recognize_image(
     image: Image.Image, engine: OcrEngine, deadline: Deadline
 ) -> OcrResult:
-    """Prepare an image for OCR, run the engine, and return words and the map back."""
+    """Prepare an image for OCR, run the engine, and return words and the map back.
+
+    For an engine that finds text at any angle by itself (RapidOCR), its
+    words are turned so that lines read left to right and level. For
+    Tesseract the image is levelled first (`estimate_angle`), read, read
+    again turned half a turn when the reading looks upside down, and then
+    the rows holding numbers are read once more (`reread_numbers`).
+    """
     factor = ocr_scale(image.size)
     work = image
     forward = Affine()
@@ -312,21 +327,39 @@ def recognize_image(
         rotation = reading_rotation(found)
         turn = quarter_map(work.size, rotation)
         upright = [_move(word, turn) for word in found]
-        return OcrResult(upright, forward.then(turn).inverse(), rotation)
+        # Lines the engine found at a slant stay slanted after the quarter
+        # turn; turning their boxes level lets lines be rebuilt by rows.
+        slant = reading_slant(upright)
+        if slant:
+            turn = turn.then(_rotation(slant))
+            upright = [_move(word, _rotation(slant)) for word in upright]
+        return OcrResult(upright, forward.then(turn).inverse(), rotation, slant)
 
-    words: list[OcrWord] | None
-    rotation, words = _upright(work, engine, deadline)
-    turned, turn_map = quarter_turn(work, rotation)
+    angle = estimate_angle(work)
+    quarter = round(angle / 90) * 90
+    level, turn_map = quarter_turn(work, -quarter)
     forward = forward.then(turn_map)
-    skew = estimate_skew(turned)
-    if skew:
-        turned, tilt_map = tilt(turned, skew)
+    skew = angle - quarter
+    if abs(skew) >= 0.5:
+        level, tilt_map = tilt(level, skew)
         forward = forward.then(tilt_map)
-        words = None
-    if words is None:
-        words = engine.recognize(turned, deadline.timeout_for_call())
+    else:
+        skew = 0.0
+    if quarter and _osd_finds_upside_down(level, engine, deadline):
+        level, flip_map = quarter_turn(level, 180)
+        forward = forward.then(flip_map)
+        quarter += 180
+    words = engine.recognize(level, deadline.timeout_for_call())
+    flipped = _flipped_reading(level, words, engine, deadline)
+    if flipped is not None:
+        level, flip_map = quarter_turn(level, 180)
+        forward = forward.then(flip_map)
+        quarter += 180
+        words = flipped
+    if isinstance(engine, TesseractEngine):
+        words = reread_numbers(image, forward, level.size, words, deadline)
     deadline.check()
-    return OcrResult(words, forward.inverse(), rotation, skew)
+    return OcrResult(words, forward.inverse(), (-quarter) % 360, skew)
 
 
 def reading_rotation(words: list[OcrWord]) -> int:
@@ -351,49 +384,110 @@ def reading_rotation(words: list[OcrWord]) -> int:
     return max(votes, key=lambda turn: (votes[turn], turn == 0))
 
 
-def _move(word: OcrWord, mapping: Affine) -> OcrWord:
-    return OcrWord(
-        word.text,
-        mapping.box(word.box),
-        word.confidence,
-        word.line_key,
-        tuple(mapping.box(b) for b in word.char_boxes),
-    )
+def reading_slant(words: list[OcrWord]) -> float:
+    """Return the counter-clockwise turn, in degrees, that levels the lines read.
 
-
-def _upright(
-    image: Image.Image, engine: OcrEngine, deadline: Deadline
-) -> tuple[int, list[OcrWord] | None]:
-    """Return the clockwise quarter turn that makes the text upright.
-
-    Tesseract's orientation detection decides when it is confident and
-    agrees with the direction of the text lines. Otherwise each candidate
-    turn is read and the one with the best confidence-weighted character
-    count wins; its words are returned so they need not be read again.
+    Each line of two or more characters gives the angle from its first
+    character to its last. The median, weighted by character count, is
+    returned when it is at least `MIN_SLANT` degrees, and 0 otherwise. Lines are
+    expected to read roughly left to right already (see `reading_rotation`).
     """
-    vertical = text_axis_is_vertical(image)
-    candidates = [90, 270] if vertical else [0, 180]
-    if isinstance(engine, TesseractEngine):
-        osd = engine.detect_orientation(image, deadline.timeout_for_call())
-        if osd is not None:
-            rotate, confidence = osd
-            logger.debug("orientation %s, confidence %.2f", rotate, confidence)
-            if rotate in candidates and confidence >= OSD_MIN_CONFIDENCE:
-                return rotate, None
-    return _best_turn(image, engine, deadline, candidates)
+    lines: dict[tuple[int, ...], list[OcrWord]] = {}
+    for word in words:
+        lines.setdefault(word.line_key, []).append(word)
+    angles: list[tuple[float, int]] = []
+    for line in lines.values():
+        boxes = [b for w in line for b in (w.char_boxes or (w.box,))]
+        if len(boxes) < 2:
+            continue
+        dx = (boxes[-1][0] + boxes[-1][2] - boxes[0][0] - boxes[0][2]) / 2
+        dy = (boxes[-1][1] + boxes[-1][3] - boxes[0][1] - boxes[0][3]) / 2
+        if dx > 0:
+            angles.append((math.degrees(math.atan2(dy, dx)), len(boxes)))
+    if not angles:
+        return 0.0
+    angles.sort()
+    half = sum(weight for _, weight in angles) / 2
+    running = 0
+    for angle, weight in angles:
+        running += weight
+        if running >= half:
+            # y grows downwards: a line falling to the right (positive
+            # angle) is levelled by turning it counter-clockwise.
+            return angle if abs(angle) >= MIN_SLANT else 0.0
+    return 0.0
 
 
-def _best_turn(
-    image: Image.Image,
-    engine: OcrEngine,
-    deadline: Deadline,
-    candidates: list[int],
-) -> tuple[int, list[OcrWord] | None]:
-    best: tuple[float, int, list[OcrWord] | None] = (-1.0, candidates[0], None)
-    for clockwise in candidates:
-        turned, _ = quarter_turn(image, clockwise)
-        words = engine.recognize(turned, deadline.timeout_for_call())
-        score = score_words(words)
-        if score > best[0]:
-            best = (score, clockwise, words)
-    return best[1], best[2]
+def _rotation(degrees: float) -> Affine:
+    """Return the map that turns points counter-clockwise by `degrees` about 0, 0."""
+    radians = math.radians(degrees)
+    cos, sin = math.cos(radians), math.sin(radians)
+    return Affine(cos, sin, 0.0, -sin, cos, 0.0)
+
+
+def _move(word: OcrWord, mapping: Affine) -> OcrWord:
+    """Return the word with its boxes mapped, its box made from its characters'.
+
+    After a turn by other than a quarter turn, the bounding box of a slanted
+    word's box is much larger than the word, while the union of its mapped
+    character boxes is not.
+    """
+    chars = tuple(mapping.box(b) for b in word.char_boxes)
+    box = union(chars) if chars else mapping.box(word.box)
+    return OcrWord(word.text, box, word.confidence, word.line_key, chars)
+
+
+def confident_share(words: list[OcrWord]) -> tuple[int, float]:
+    """Return the count of letters and digits read and the share read confidently.
+
+    Confidently means in a word of confidence `HIGH_CONFIDENCE` or more.
+    On the card photos in docs/ocr.md upright text had a fifth or more of
+    its characters read so, and upside-down text a tenth or less.
+    """
+    count = sum(sum(c.isalnum() for c in word.text) for word in words)
+    if not count:
+        return 0, 0.0
+    confident = sum(
+        sum(c.isalnum() for c in word.text)
+        for word in words
+        if word.confidence >= HIGH_CONFIDENCE
+    )
+    return count, confident / count
+
+
+def _osd_finds_upside_down(
+    image: Image.Image, engine: OcrEngine, deadline: Deadline
+) -> bool:
+    """Ask Tesseract's orientation detection whether level text is upside down.
+
+    Used when the text ran up or down the image, where turning it level
+    one way or the other is a guess. A confident result saves a reading.
+    """
+    if not isinstance(engine, TesseractEngine):
+        return False
+    osd = engine.detect_orientation(image, deadline.timeout_for_call())
+    if osd is None:
+        return False
+    logger.debug("orientation %s, confidence %.2f", *osd)
+    return osd[0] == 180 and osd[1] >= OSD_MIN_CONFIDENCE
+
+
+def _flipped_reading(
+    image: Image.Image, words: list[OcrWord], engine: OcrEngine, deadline: Deadline
+) -> list[OcrWord] | None:
+    """Return the words of the image turned half a turn when that reads better.
+
+    A reading with `UPRIGHT_SHARE` of its characters read confidently is
+    kept, and so is one with almost nothing in it. Otherwise the half-turned
+    image is read as well, and the reading with more confidently read
+    characters wins. Returns None when the image should stay as it is.
+    """
+    count, share = confident_share(words)
+    if count < MIN_CHARACTERS or share >= UPRIGHT_SHARE:
+        return None
+    turned, _ = quarter_turn(image, 180)
+    flipped = engine.recognize(turned, deadline.timeout_for_call())
+    turned_count, turned_share = confident_share(flipped)
+    if turned_count * turned_share > count * share:
+        return flipped
+    return None

@@ -9,7 +9,7 @@ numbers do; a few labels are matched allowing one wrong character.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from detectors.documents.model import Document, TextLine
@@ -84,6 +84,7 @@ _MRZ_FIRST = re.compile(r"^P[A-Z<][A-Z<]{3}[A-Z<]*<<[A-Z<]*$")
 _MRZ_SECOND = re.compile(r"^[A-Z0-9<]{9}[0-9][A-Z<]{3}[0-9]{6}[0-9][MFX<]")
 _ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9A-Z])")
 _CARD_SHAPED = re.compile(r"(?<![0-9])[0-9]{12,19}(?![0-9])")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 
 KIND_TYPES = {
     "resident_id_front": "CN_RESIDENT_ID",
@@ -161,6 +162,24 @@ class _Labels:
                 return index
         return None
 
+    def first_match(
+        self, pattern: re.Pattern[str], accept: Callable[[str], bool]
+    ) -> int | None:
+        """Return the first line with a match of `pattern` that `accept` takes."""
+        for index, text in enumerate(self.upper):
+            if any(accept(m.group()) for m in pattern.finditer(text)):
+                return index
+        return None
+
+    def longest_digits(self, minimum: int) -> int | None:
+        """Return the line with the longest digit run of `minimum` digits or more."""
+        best: tuple[int, int | None] = (minimum - 1, None)
+        for index, text in enumerate(self.upper):
+            for run in _DIGIT_RUN.findall(text):
+                if len(run) > best[0]:
+                    best = (len(run), index)
+        return best[1]
+
 
 def detect_kind(lines: Sequence[TextLine]) -> KindMatch:
     """Decide the kind of a document from its lines.
@@ -209,16 +228,36 @@ def _contract(labels: _Labels) -> KindMatch | None:
 
 
 def _id_front(labels: _Labels) -> KindMatch | None:
+    """Match an ID card front by its labels, which OCR often garbles.
+
+    The number label decides, or three field labels, or two next to an
+    ID-shaped number, or one next to an ID-shaped number whose characters
+    7 to 14 are a birth date. Without the number label, the kind's line is
+    the one with the ID-shaped number, else the one with the longest digit
+    run of 15 or more, so that a number failing its checksum is covered.
+    """
     number_label = labels.find(_ID_FRONT_NUMBER)
     fields = labels.found(_ID_FRONT_FIELDS)
     shaped = labels.first(_ID_SHAPED)
+    dated = labels.first_match(_ID_SHAPED, has_birth_date)
     names = tuple(n for n, _ in fields)
     if number_label is not None:
         return KindMatch("resident_id_front", number_label, ("公民身份号码",) + names)
-    if len(fields) >= 3 or (len(fields) >= 2 and shaped is not None):
-        line = shaped if shaped is not None else fields[0][1]
+    if (
+        len(fields) >= 3
+        or (len(fields) >= 2 and shaped is not None)
+        or (fields and dated is not None)
+    ):
+        candidates = (shaped, labels.longest_digits(15), fields[0][1])
+        line = next(index for index in candidates if index is not None)
         return KindMatch("resident_id_front", line, names)
     return None
+
+
+def has_birth_date(number: str) -> bool:
+    """Tell whether characters 7 to 14 of an ID-shaped number are a plausible date."""
+    year, month, day = int(number[6:10]), int(number[10:12]), int(number[12:14])
+    return 1900 <= year <= 2099 and 1 <= month <= 12 and 1 <= day <= 31
 
 
 def _id_back(labels: _Labels) -> KindMatch | None:

@@ -22,10 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from stdnum import luhn
-from stdnum.cn import ric
 
 from detectors.documents.model import Box, TextLine, Word, is_wide, union
 from detectors.documents.ocr import OcrWord
+from detectors.recognizers.cn_resident_id import is_resident_id
 
 # Characters that OCR reads instead of digits, and the digit each stands for.
 CONFUSABLES = {
@@ -185,7 +185,7 @@ def _shaped(number: str) -> bool:
 
 
 def _valid(number: str) -> bool:
-    if len(number) == 18 and ric.is_valid(number):
+    if is_resident_id(number):
         return True
     return number.isdigit() and luhn.is_valid(number)
 

@@ -46,6 +46,47 @@ def is_wide(char: str) -> bool:
 
 
 @dataclass(frozen=True)
+class Affine:
+    """A 2-D affine map: x' = a*x + b*y + c, y' = d*x + e*y + f."""
+
+    a: float = 1.0
+    b: float = 0.0
+    c: float = 0.0
+    d: float = 0.0
+    e: float = 1.0
+    f: float = 0.0
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        return self.a * x + self.b * y + self.c, self.d * x + self.e * y + self.f
+
+    def then(self, other: Affine) -> Affine:
+        """Return the map that applies this one, then `other`."""
+        return Affine(
+            other.a * self.a + other.b * self.d,
+            other.a * self.b + other.b * self.e,
+            other.a * self.c + other.b * self.f + other.c,
+            other.d * self.a + other.e * self.d,
+            other.d * self.b + other.e * self.e,
+            other.d * self.c + other.e * self.f + other.f,
+        )
+
+    def inverse(self) -> Affine:
+        det = self.a * self.e - self.b * self.d
+        a, b, d, e = self.e / det, -self.b / det, -self.d / det, self.a / det
+        return Affine(
+            a, b, -(a * self.c + b * self.f), d, e, -(d * self.c + e * self.f)
+        )
+
+    def box(self, box: Box) -> Box:
+        """Return the bounding box of the image of `box`'s four corners."""
+        x0, y0, x1, y1 = box
+        corners = [self.point(x, y) for x in (x0, x1) for y in (y0, y1)]
+        xs = [p[0] for p in corners]
+        ys = [p[1] for p in corners]
+        return (min(xs), min(ys), max(xs), max(ys))
+
+
+@dataclass(frozen=True)
 class Word:
     """One word as the OCR engine or the PDF text layer gave it.
 

@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 from detectors.documents import Limits
+from detectors.documents.images import tilt
+from detectors.documents.ocr import ENGINE_VARIABLE
 from detectors.engine import Detector
 from gateway.scan import main_scan, scan_document
 from tests.detectors.documents import render
@@ -99,6 +101,38 @@ def test_redact_dir_writes_filled_copy(
     assert copy.size == render.CARD_SIZE
     assert dark_share(copy, render.id_card_front().number_box) > 0.9
     assert dark_share(copy, render.PORTRAIT) > 0.9
+
+
+@needs_tesseract
+@needs_font
+@pytest.mark.parametrize("engine", ["tesseract", "auto"])
+def test_card_at_70_degrees_redacted(
+    engine: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Fanned-out cards in a photo: the number runs at 70 degrees.
+    monkeypatch.setenv(ENGINE_VARIABLE, engine)
+    card = render.bank_card()
+    turned, mapping = tilt(card.image, 70)
+    path = tmp_path / "fanned.png"
+    path.write_bytes(render.encode(turned))
+    out_dir = tmp_path / "redacted"
+
+    status, lines, raw, _ = run_scan(capsys, path, redact_dir=str(out_dir))
+
+    assert status == 0
+    assert any(f["type"] == "BANK_CARD" for f in lines[0]["findings"])
+    assert render.CARD_NUMBER not in raw
+    copy = Image.open(io.BytesIO(Path(lines[0]["redacted"]).read_bytes())).convert("L")
+    # The centre of every digit, in four groups of four 30 pixels apart.
+    x0, y0, x1, y1 = card.number_box
+    width = (x1 - x0 - 3 * 30) / 16
+    for index in range(16):
+        x = x0 + (index // 4) * (4 * width + 30) + (index % 4 + 0.5) * width
+        point = mapping.point(x, (y0 + y1) / 2)
+        assert copy.getpixel(point) < 20, f"digit {index + 1} is not covered"
 
 
 @needs_tesseract

@@ -8,6 +8,7 @@ WenQuanYi Zen Hei font from Debian's fonts-wqy-zenhei package.
 from __future__ import annotations
 
 import io
+import math
 import random
 import shutil
 import subprocess
@@ -237,3 +238,146 @@ def with_orientation(image: Image.Image, orientation: int) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = orientation
     return encode(stored, "JPEG", quality=92, exif=exif.tobytes())
+
+
+def watermarked(card: Rendered, opacity: int = 170) -> Rendered:
+    """The card under a grid of semi-transparent white marks, as stock photos carry.
+
+    One mark sits over the right half of the number, so its digits show
+    through faded, the way a photo agency's name crosses the number on a
+    sample ID card photo.
+    """
+    base = card.image.convert("RGBA")
+    layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    mark = font(64)
+    word = "photostock"
+    left, top, _, bottom = draw.textbbox((0, 0), word, font=mark)
+    x0, y0, x1, y1 = card.number_box
+    # Centre one mark's letters on the number's digits, from its middle on.
+    anchors = [((x0 + x1) // 2 - left, (y0 + y1) // 2 - (top + bottom) // 2)]
+    anchors += [(x, y) for x in (60, 420) for y in (40, 250)]
+    for x, y in anchors:
+        draw.text(
+            (x, y),
+            word,
+            font=mark,
+            fill=(255, 255, 255, opacity),
+            stroke_width=2,
+            stroke_fill=(120, 120, 120, opacity // 3),
+        )
+    marked = Image.alpha_composite(base, layer).convert("RGB")
+    return Rendered(marked, card.number_box, card.next_word_box)
+
+
+def _solve(matrix: list[list[float]], values: list[float]) -> list[float]:
+    """Solve a small linear system by Gaussian elimination with partial pivoting."""
+    size = len(values)
+    rows = [row[:] + [value] for row, value in zip(matrix, values, strict=True)]
+    for column in range(size):
+        pivot = max(range(column, size), key=lambda r: abs(rows[r][column]))
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        for row in range(size):
+            if row != column:
+                factor = rows[row][column] / rows[column][column]
+                rows[row] = [
+                    a - factor * b for a, b in zip(rows[row], rows[column], strict=True)
+                ]
+    return [rows[i][size] / rows[i][i] for i in range(size)]
+
+
+Point = tuple[float, float]
+Box4 = tuple[int, int, int, int]
+
+
+def _homography(source: list[Point], target: list[Point]) -> list[float]:
+    """Return the 8 coefficients that map each `source` point to its `target` point.
+
+    The map is (x, y) -> ((a x + b y + c) / (g x + h y + 1),
+    (d x + e y + f) / (g x + h y + 1)), the form Pillow's PERSPECTIVE
+    transform takes (it maps output pixels to input pixels).
+    """
+    matrix: list[list[float]] = []
+    values: list[float] = []
+    for (x, y), (u, v) in zip(source, target, strict=True):
+        matrix.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        matrix.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+        values.extend((u, v))
+    return _solve(matrix, values)
+
+
+def _apply(coefficients: list[float], x: float, y: float) -> Point:
+    a, b, c, d, e, f, g, h = coefficients
+    scale = g * x + h * y + 1
+    return (a * x + b * y + c) / scale, (d * x + e * y + f) / scale
+
+
+def _map_box(coefficients: list[float], box: Box4) -> Box4:
+    points = [_apply(coefficients, x, y) for x in box[0::2] for y in box[1::2]]
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return (int(min(xs)), int(min(ys)), int(max(xs) + 1), int(max(ys) + 1))
+
+
+def in_perspective(card: Rendered | None = None) -> Rendered:
+    """A bank card photographed at an angle: its right edge nearer the camera.
+
+    The card's corners land on a trapezium tilted by about 8 degrees, on a
+    grey-brown background, in a 1000x700 frame. The number's box is the
+    bounding box of its mapped corners.
+    """
+    card = card or bank_card()
+    width, height = card.image.size
+    frame = (1000, 700)
+    corners = [(0.0, 0.0), (width, 0.0), (width, height), (0.0, height)]
+    placed = [(150.0, 190.0), (900.0, 60.0), (940.0, 600.0), (170.0, 560.0)]
+    backward = _homography(placed, corners)
+    forward = _homography(corners, placed)
+    background = Image.new("RGB", frame, (120, 105, 95))
+    mask = Image.new("L", card.image.size, 255).transform(
+        frame, Image.Transform.PERSPECTIVE, backward, Image.Resampling.BILINEAR
+    )
+    shown = card.image.transform(
+        frame, Image.Transform.PERSPECTIVE, backward, Image.Resampling.BICUBIC
+    )
+    background.paste(shown, mask=mask)
+    next_box = card.next_word_box and _map_box(forward, card.next_word_box)
+    return Rendered(background, _map_box(forward, card.number_box), next_box)
+
+
+def turned(degrees: float, card: Rendered | None = None) -> Rendered:
+    """A bank card turned anticlockwise by `degrees` on a light table.
+
+    Fanned-out cards in a photo sit at such angles, between the quarter
+    turns that orientation detection handles.
+    """
+    card = card or bank_card()
+    width, height = card.image.size
+    turned_image = card.image.rotate(
+        degrees,
+        resample=Image.Resampling.BICUBIC,
+        expand=True,
+        fillcolor=(225, 225, 220),
+    )
+    # Where rotate(expand=True) puts a point: about the centre, then shifted
+    # so the whole turned card fits; y grows downwards.
+    radians = math.radians(degrees)
+    cos, sin = math.cos(radians), math.sin(radians)
+
+    def move(box: Box4) -> Box4:
+        points = []
+        for x in box[0::2]:
+            for y in box[1::2]:
+                dx, dy = x - width / 2, y - height / 2
+                points.append(
+                    (
+                        cos * dx + sin * dy + turned_image.width / 2,
+                        -sin * dx + cos * dy + turned_image.height / 2,
+                    )
+                )
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        return (int(min(xs)), int(min(ys)), int(max(xs) + 1), int(max(ys) + 1))
+
+    next_box = card.next_word_box and move(card.next_word_box)
+    return Rendered(turned_image, move(card.number_box), next_box)

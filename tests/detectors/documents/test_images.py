@@ -10,7 +10,13 @@ import pytest
 from PIL import Image
 
 from detectors.documents import Document, Limits, TesseractEngine, extract
-from detectors.documents.images import Affine, estimate_skew, quarter_turn, tilt
+from detectors.documents.images import (
+    Affine,
+    estimate_angle,
+    estimate_skew,
+    quarter_turn,
+    tilt,
+)
 from detectors.documents.model import Box, union
 from tests.detectors.documents import render
 from tests.detectors.documents.conftest import needs_font, needs_tesseract
@@ -97,6 +103,31 @@ def test_skew_of_level_card_is_zero() -> None:
     assert estimate_skew(render.id_card_front().image) == 0.0
 
 
+@needs_font
+@pytest.mark.parametrize(
+    ("degrees", "level"),
+    # Text turned by 90 degrees either way is levelled by one quarter turn;
+    # which way up it then reads is for OCR to find.
+    [
+        (-45.0, 45.0),
+        (-8.0, 8.0),
+        (0.0, 0.0),
+        (30.0, -30.0),
+        (70.0, -70.0),
+        (90.0, 90.0),
+    ],
+)
+def test_angle_estimate(degrees: float, level: float) -> None:
+    card = render.id_card_front().image
+    image = card.rotate(degrees, expand=True, fillcolor="white")
+
+    assert estimate_angle(image) == pytest.approx(level, abs=1.0)
+
+
+def test_angle_of_blank_image_is_zero() -> None:
+    assert estimate_angle(Image.new("RGB", (400, 300), "white")) == 0.0
+
+
 @needs_tesseract
 @needs_font
 def test_id_front_upright(extracted: Extract) -> None:
@@ -163,6 +194,28 @@ def test_tilted_upload(extracted: Extract) -> None:
     assert found[2] >= drawn[2] - 10
     assert found[1] <= drawn[1] + 10
     assert found[3] >= drawn[3] - 10
+
+
+@needs_tesseract
+@needs_font
+def test_card_turned_70_degrees(extracted: Extract) -> None:
+    # Fanned-out cards lie at angles between the quarter turns.
+    card = render.turned(70)
+    document = extracted("bank-turned70.png", render.encode(card.image))
+
+    assert document.kind == "bank_card"
+    assert document.rotation == 90
+    assert_covers(number_box(document, render.CARD_NUMBER), card.number_box, 12.0)
+
+
+@needs_tesseract
+@needs_font
+def test_card_in_perspective(extracted: Extract) -> None:
+    card = render.in_perspective()
+    document = extracted("bank-perspective.png", render.encode(card.image))
+
+    assert document.kind == "bank_card"
+    assert_covers(number_box(document, render.CARD_NUMBER), card.number_box, 12.0)
 
 
 @needs_tesseract

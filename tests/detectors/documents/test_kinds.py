@@ -48,6 +48,24 @@ def lines_of(*texts: str, page: int = 1) -> list[TextLine]:
         ),
         # The number unreadable: the labels alone decide.
         (("姓名 林晓雨", "性别 女", "公民身份号码 ####"), "resident_id_front", 2),
+        # OCR garbled every label but one; the number has a birth date inside.
+        (
+            ("姓名 代用名", "性 ow 民 ik", "AESHESH 430512198908131367"),
+            "resident_id_front",
+            2,
+        ),
+        # Three labels and no label before the number: the longest digit run
+        # is the kind's line, so a number that fails its checksum is covered.
+        (
+            (
+                "姓名 林晓雨",
+                "性别 男 民族 汉",
+                "出生 1961 年 8 月 4 日",
+                "ARAMESH 32622196108040096",
+            ),
+            "resident_id_front",
+            3,
+        ),
         (
             (
                 "中华人民共和国",
@@ -88,6 +106,8 @@ def lines_of(*texts: str, page: int = 1) -> list[TextLine]:
             0,
         ),
         (("会议纪要", "下午三点开会", "电话 13912345678"), "other", None),
+        # One label and an 18-digit number without a birth date inside.
+        (("姓名 林晓雨", "订单 430512000013131367"), "other", None),
         # A capitalised English line is not a passport's machine-readable zone.
         (("PROJECT IS CREATED BY SOMEONE AND WELCOMES CONTRIBUTIONS",), "other", None),
         ((), "other", None),

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from PIL import Image
 
 from detectors.documents import OcrUnavailable, extract, select_engine
 from detectors.documents.images import quarter_turn
 from detectors.documents.model import union
-from detectors.documents.ocr import ENGINE_VARIABLE, rapidocr_installed
+from detectors.documents.ocr import (
+    ENGINE_VARIABLE,
+    OcrWord,
+    rapidocr_installed,
+    tesseract_input,
+)
 from tests.detectors.documents import render
 from tests.detectors.documents.conftest import needs_font
 
@@ -61,3 +69,91 @@ def test_rapidocr_rotated_card(clockwise: int) -> None:
     # Upside-down lines come back with mirrored character boxes unless the
     # engine wrapper puts them right; a mirrored number would land on its label.
     assert found == pytest.approx(drawn, abs=12)
+
+
+@needs_rapidocr
+@needs_font
+@pytest.mark.parametrize("degrees", [20, 70])
+def test_rapidocr_card_at_an_angle(degrees: int) -> None:
+    # Lines read at a slant are levelled before lines are rebuilt, so the
+    # number's groups stay on one line and other lines stay off it.
+    card = render.turned(degrees)
+
+    document = extract(
+        render.encode(card.image), "card.png", engine=select_engine("rapidocr")
+    )
+
+    assert document.kind == "bank_card"
+    (line,) = [line for line in document.lines if render.CARD_NUMBER in line.text]
+    assert line.text == render.CARD_NUMBER
+
+
+@needs_rapidocr
+@needs_font
+def test_rapidocr_card_in_perspective() -> None:
+    card = render.in_perspective()
+
+    document = extract(
+        render.encode(card.image), "card.png", engine=select_engine("rapidocr")
+    )
+
+    assert document.kind == "bank_card"
+    assert render.CARD_NUMBER in document.text
+
+
+class SlantedEngine:
+    """An engine that finds text at any angle and reports two slanted pieces.
+
+    It imitates RapidOCR reading a card held at 15 degrees, where the first
+    group and the rest of the number came back as two detections.
+    """
+
+    name = "slanted"
+    handles_rotation = True
+
+    def __init__(self, pieces: list[tuple[str, float, float]]) -> None:
+        self.pieces = pieces
+
+    def recognize(self, image: Image.Image, timeout: float = 0) -> list[OcrWord]:
+        slope = math.tan(math.radians(-15))
+        words = []
+        for number, (text, x, y) in enumerate(self.pieces):
+            boxes = []
+            for index in range(len(text)):
+                left = x + 24 * index
+                top = y + slope * 24 * index
+                boxes.append((left, top, left + 20, top + 30))
+            words.append(OcrWord(text, union(boxes), 95.0, (number,), tuple(boxes)))
+        return words
+
+
+def test_slanted_pieces_join_into_one_number() -> None:
+    # Without levelling, the pieces' boxes sit at different heights and the
+    # second piece's tall box swallows the line below it.
+    engine = SlantedEngine(
+        [
+            ("6212", 100.0, 300.0),
+            (
+                "868888888888",
+                100.0 + 24 * 4 + 6,
+                300.0 + math.tan(math.radians(-15)) * (24 * 4 + 6),
+            ),
+            ("VALID", 180.0, 360.0),
+        ]
+    )
+
+    document = extract(
+        render.encode(Image.new("RGB", (1000, 700), "white")), "c.png", engine=engine
+    )
+
+    assert [line.text for line in document.lines] == ["6212868888888888", "VALID"]
+
+
+def test_tesseract_input_is_bmp() -> None:
+    image = Image.new("RGB", (20, 10), "white")
+
+    prepared = tesseract_input(image)
+
+    assert prepared.format == "BMP"
+    assert prepared.mode == "RGB"
+    assert image.format is None
