@@ -161,12 +161,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+# Libraries that log request URLs, headers or bodies at DEBUG (and Twilio's
+# client at INFO): URLs carry access tokens and secrets in their query, and
+# bodies carry message text. They log at WARNING and above whatever
+# REDLINE_LOG_LEVEL says.
+QUIET_LOGGERS = (
+    "urllib3",
+    "requests",
+    "botocore",
+    "boto3",
+    "s3transfer",
+    "wechatpy",
+    "twilio",
+    "slack_sdk",
+)
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def run(host: str | None, port: int | None) -> int:

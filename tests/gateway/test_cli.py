@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -665,3 +666,36 @@ def test_run_rejects_bad_port_option(
         main(["run", "--port", port])
     assert caught.value.code == 2
     assert "--port" in capsys.readouterr().err
+
+
+def test_debug_logging_keeps_request_urls_out(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from gateway.cli import QUIET_LOGGERS, configure_logging
+
+    class Quiet(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the handler's method name
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    for name in QUIET_LOGGERS:
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.NOTSET)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        configure_logging("DEBUG")
+        with caplog.at_level(logging.DEBUG):
+            requests.get(
+                f"http://127.0.0.1:{server.server_port}/gettoken?corpsecret=s3cret-value",
+                timeout=5,
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "s3cret-value" not in caplog.text
