@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint venv clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt requirements-ocr.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -r requirements-ocr.txt
 	touch $@
 
 venv: $(BIN)/.installed
