@@ -275,8 +275,15 @@ def _start(
     except OSError as error:
         runtime.database.close()
         raise StartupFailed(_listen_problem(error, host, port)) from None
+    proxy: dict[str, Any] = {}
+    if settings.trusted_proxy:
+        # Without these, waitress drops every X-Forwarded-* header.
+        proxy = {
+            "trusted_proxy": settings.trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-host"},
+        }
     server = create_server(
-        create_app(runtime), sockets=sockets, threads=8, ident="redline"
+        create_app(runtime), sockets=sockets, threads=8, ident="redline", **proxy
     )
     return runtime, server
 

@@ -577,9 +577,20 @@ class Disposal:
         return sent
 
     def daily_digest(self, until: datetime.datetime | None = None) -> list[Alert]:
-        """Send each team the medium cases of the 24 hours before `until`."""
+        """Send each team the medium cases of the 24 hours before `until`.
+
+        The digest also lists the media of those 24 hours that could not be
+        inspected, from cases of any severity, for a person to check by hand.
+        """
         until = until or self.clock()
         since = until - datetime.timedelta(days=1)
+        unchecked_by_team: dict[str | None, list[tuple[Case, dict[str, Any]]]] = (
+            defaultdict(list)
+        )
+        for case in self.ledger.cases_not_inspected(iso(since), iso(until)):
+            for item in case.source.get("not_inspected") or []:
+                if iso(since) <= str(item.get("listed_at", "")) < iso(until):
+                    unchecked_by_team[case.team].append((case, item))
         cases = [
             c
             for c in self.ledger.cases_created(
@@ -600,15 +611,27 @@ class Disposal:
             late_by_team[case.team].append(case)
         day = until.astimezone(self.settings.zone).date().isoformat()
         alerts = []
-        for team in sorted(set(by_team) | set(late_by_team), key=lambda t: t or ""):
+        teams = set(by_team) | set(late_by_team) | set(unchecked_by_team)
+        for team in sorted(teams, key=lambda t: t or ""):
             new, late = by_team.get(team, []), late_by_team.get(team, [])
+            unchecked = unchecked_by_team.get(team, [])
             lines = [f"{len(new)} new medium-risk cases; {len(late)} overdue."]
+            if unchecked:
+                lines[0] += f" {len(unchecked)} media not inspected."
             lines += [self._digest_line(c) for c in new[:MAX_DIGEST_CASES]]
             if len(new) > MAX_DIGEST_CASES:
                 lines.append(f"… and {len(new) - MAX_DIGEST_CASES} more")
             if late:
                 lines.append("Overdue:")
                 lines += [self._digest_line(c) for c in late[:MAX_DIGEST_CASES]]
+            if unchecked:
+                lines.append("Not inspected, check by hand:")
+                lines += [
+                    _unchecked_line(case, item)
+                    for case, item in unchecked[:MAX_DIGEST_CASES]
+                ]
+            if len(unchecked) > MAX_DIGEST_CASES:
+                lines.append(f"… and {len(unchecked) - MAX_DIGEST_CASES} more")
             alert = Alert(
                 key=f"daily:{team or '-'}:{day}",
                 kind=DAILY_DIGEST,
@@ -619,7 +642,7 @@ class Disposal:
                 link=self._link("api/cases?status=open"),
                 sms_text=f"Redline日报 {day}: 新增中风险{len(new)}件, 超时{len(late)}件",
             )
-            alert.html = _digest_html(alert, new, late, self)
+            alert.html = _digest_html(alert, new, late, self, unchecked)
             alerts.append(alert)
         return self._send_digests(alerts)
 
@@ -648,6 +671,15 @@ class Disposal:
                 f"{sum(1 for c in team_cases if c.status == 'false_positive')} "
                 "closed as not a leak."
             ]
+            unchecked = sum(
+                1
+                for c in team_cases
+                if not c.behaviours and c.source.get("not_inspected")
+            )
+            if unchecked:
+                lines.append(
+                    f"{unchecked} of the low cases only list media not inspected."
+                )
             lines += [
                 f"{behaviour}: {count} low-risk"
                 for behaviour, count in sorted(
@@ -904,6 +936,15 @@ def _case_summary(case: Case) -> str:
     return f"{case.severity} {', '.join(case.behaviours)}: {masked or 'no values'}"
 
 
+def _unchecked_line(case: Case, item: Mapping[str, Any]) -> str:
+    """Describe one medium not inspected: case, kind, message, sender, reason."""
+    return (
+        f"{case.id} {case.platform} {item.get('kind') or 'media'} "
+        f"message {str(item.get('msg_id') or item.get('segment') or '-')[:64]} "
+        f"from {str(item.get('sender') or '-')[:64]}: {item.get('reason', '')}"
+    )
+
+
 def _source_label(source: Mapping[str, Any]) -> str:
     for key in ("ticket_id", "conversation_id", "call_sid", "contact_id", "id"):
         if source.get(key):
@@ -921,7 +962,11 @@ def _status_line(case: Case) -> str:
 
 
 def _digest_html(
-    alert: Alert, new: list[Case], late: list[Case], disposal: Disposal
+    alert: Alert,
+    new: list[Case],
+    late: list[Case],
+    disposal: Disposal,
+    unchecked: Sequence[tuple[Case, Mapping[str, Any]]] = (),
 ) -> str:
     rows = []
     for label, cases in (("New", new), ("Overdue", late)):
@@ -943,6 +988,20 @@ def _digest_html(
             rows.append(
                 "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
             )
+    for case, item in unchecked[:MAX_DIGEST_CASES]:
+        cells = [
+            "Not inspected",
+            case.id,
+            str(item.get("listed_at", "")),
+            disposal._agent_label(case.agent_id),
+            "",
+            _unchecked_line(case, item).removeprefix(f"{case.id} "),
+            case.status,
+            case.sla_deadline or "",
+        ]
+        rows.append(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+        )
     head = "".join(
         f"<th>{h}</th>"
         for h in (

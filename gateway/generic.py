@@ -178,6 +178,7 @@ def receive_signed(route: str, parse: Parser) -> Response:
             runtime.settings.signature_tolerance_seconds,
         )
         interactions, callback_url = parse(_decode(body), source)
+        _check_queueable(interactions)
     except DeliveryRejected as error:
         detail = f" ({error.log_detail})" if error.log_detail else ""
         log.warning(
@@ -212,6 +213,23 @@ def receive_signed(route: str, parse: Parser) -> Response:
     response = jsonify(status=verdict, interactions=ids)
     response.status_code = 202
     return response
+
+
+def _check_queueable(interactions: list[Interaction]) -> None:
+    """Reject now what the worker could not read back from the job.
+
+    A parser may build an interaction that the generic format rejects, such
+    as one without segments. A 400 response is better than a 202 followed
+    by a dead job.
+    """
+    for index, interaction in enumerate(interactions):
+        try:
+            interaction_from_dict(interaction_to_dict(interaction))
+        except ValidationError as error:
+            prefix = f"interactions[{index}]" if len(interactions) > 1 else ""
+            raise PayloadInvalid(
+                f"invalid interaction: {describe_errors(error, prefix)}"
+            ) from None
 
 
 def _source(runtime: Runtime, name: str) -> GenericSourceSettings:
@@ -276,7 +294,8 @@ def _generic_interactions(
 def _contact_lens_interactions(
     data: Any, source: GenericSourceSettings
 ) -> tuple[list[Interaction], str | None]:
-    return [interaction_from_analysis(data)], None
+    key = _runtime().detector.fingerprint_key
+    return [interaction_from_analysis(data, id_key=key)], None
 
 
 # -- job handler ----------------------------------------------------------

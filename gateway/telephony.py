@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 import os
 import re
@@ -48,7 +49,11 @@ from adapters.telephony.recording import (
     read_recording,
     resolve_recording_path,
 )
-from adapters.telephony.transcript import finding_time_range
+from adapters.telephony.transcript import (
+    METHOD_INVALID,
+    finding_time_range,
+    usable_range,
+)
 from adapters.telephony.twilio import (
     SIGNATURE_HEADER,
     TranscriptCallback,
@@ -57,6 +62,7 @@ from adapters.telephony.twilio import (
     recording_url,
     recording_wav_url,
     transcript_interaction,
+    transcription_completed,
     transcription_interaction,
     verify_twilio,
 )
@@ -136,7 +142,7 @@ def voice_findings(interaction: Interaction, findings: list[Finding]) -> list[Fi
                 finding,
                 start_ms=start_ms,
                 end_ms=end_ms,
-                suggestion=_voice_suggestion(finding, start_ms, end_ms),
+                suggestion=_voice_suggestion(finding, start_ms, end_ms, method),
                 context={"time_method": method, "utterances": utterances},
             )
         )
@@ -176,34 +182,64 @@ def _clock(ms: int) -> str:
 
 
 def _voice_suggestion(
-    finding: Finding, start_ms: int | None, end_ms: int | None
+    finding: Finding, start_ms: int | None, end_ms: int | None, method: str
 ) -> str:
-    if not _should_mute(finding) or start_ms is None or end_ms is None:
+    if not _should_mute(finding):
         return finding.suggestion
-    mute = f"Mute {_clock(start_ms)}-{_clock(end_ms)} of the recording."
+    if start_ms is None or end_ms is None:
+        if method != METHOD_INVALID:
+            return finding.suggestion
+        mute = (
+            "The transcript's times for this utterance are unusable; find the "
+            "value in the recording and mute it by hand."
+        )
+    else:
+        mute = f"Mute {_clock(start_ms)}-{_clock(end_ms)} of the recording."
     return f"{mute} {finding.suggestion}".strip()
 
 
-def mute_ranges(findings: Sequence[Finding]) -> tuple[list[tuple[int, int]], int]:
-    """Return the merged ranges to mute, and how many spoken values have no time."""
+def mute_ranges(
+    findings: Sequence[Finding],
+) -> tuple[list[tuple[int, int]], list[Finding]]:
+    """Return the merged ranges to mute, and the spoken values without a usable time.
+
+    A value counts as untimed when its range is missing, empty, reversed or
+    past the longest call, so no value is left unmuted without being listed.
+    """
     timed: list[tuple[int, int]] = []
-    untimed = 0
+    untimed: list[Finding] = []
     for finding in findings:
         if not _should_mute(finding):
             continue
-        if finding.start_ms is None or finding.end_ms is None:
-            untimed += 1
+        start, end = finding.start_ms, finding.end_ms
+        if start is not None and end is not None and usable_range(start, end):
+            timed.append((start, end))
         else:
-            timed.append((finding.start_ms, finding.end_ms))
+            untimed.append(finding)
     return merge_ranges(timed), untimed
 
 
 def voice_redaction(case: Case) -> dict[str, Any]:
-    """Return the redaction suggestion of a voice case for the API."""
+    """Return the redaction suggestion of a voice case for the API.
+
+    `untimed` lists each spoken value that cannot be muted by time, with its
+    place in the transcript and its masked form, for muting by hand.
+    """
     ranges, untimed = mute_ranges(case.findings)
     return {
         "mute_ranges_ms": [[start, end] for start, end in ranges],
-        "untimed_values": untimed,
+        "untimed_values": len(untimed),
+        "untimed": [
+            {
+                "segment": finding.segment,
+                "start": finding.start,
+                "end": finding.end,
+                "type": finding.type,
+                "masked": finding.masked,
+                "time_method": (finding.context or {}).get("time_method"),
+            }
+            for finding in untimed
+        ],
     }
 
 
@@ -282,21 +318,66 @@ class VoiceInspector:
         except RecordingRejected:
             log.info("case %s: recording not muted, its host is not allowed", case.id)
             return
-        queue_mute(self.queue, case.id, ranges, url=url)
+        queue_mute(self.queue, case, ranges, url=url)
         self.notify()
+
+
+def _mute_request(url: str | None, path: str | None) -> str:
+    """Name a request for a muted copy by its recording, without the URL itself."""
+    return hashlib.sha256(repr((url, path)).encode()).hexdigest()[:16]
 
 
 def queue_mute(
     queue: Queue,
-    case_id: str,
+    case: Case,
     ranges: Sequence[tuple[int, int]],
     url: str | None = None,
     path: str | None = None,
 ) -> bool:
-    """Queue the muted copy of a case's recording, once per recording and ranges."""
-    payload: dict[str, Any] = {"case_id": case_id, "url": url, "path": path}
-    digest = hashlib.sha256(repr((url, path, list(ranges))).encode()).hexdigest()
-    return queue.enqueue(MUTE_RECORDING, payload, f"mute:{case_id}:{digest[:16]}")
+    """Queue the muted copy of a case's recording; return False for a duplicate.
+
+    A request for the same recording and ranges is queued once while the
+    case's `muted_recording` stays as it is, which covers a job still
+    waiting or running. Once the job has written its copy or its error, the
+    record differs and the same request can be queued again, so a failed
+    copy can be retried.
+    """
+    request_id = _mute_request(url, path)
+    payload: dict[str, Any] = {
+        "case_id": case.id,
+        "url": url,
+        "path": path,
+        "request": request_id,
+    }
+    current = json.dumps(case.source.get("muted_recording"), sort_keys=True)
+    state = hashlib.sha256(f"{list(ranges)}|{current}".encode()).hexdigest()[:16]
+    return queue.enqueue(
+        MUTE_RECORDING, payload, f"mute:{case.id}:{request_id}:{state}"
+    )
+
+
+def current_copy(case: Case, data_dir: Path) -> Path | None:
+    """Return the case's muted copy when it is the one `muted_recording` names.
+
+    The record must describe a copy, not an error, and the file must contain
+    exactly the bytes whose hash the record's `sha256` gives, so a copy left
+    over from another recording or a failed attempt is not served.
+    """
+    record = case.source.get("muted_recording")
+    if not isinstance(record, dict) or record.get("error"):
+        return None
+    if record.get("file") != f"{RECORDINGS_FOLDER}/{case.id}.wav":
+        return None
+    path = data_dir / RECORDINGS_FOLDER / f"{case.id}.wav"
+    try:
+        with path.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+    if digest != record.get("sha256"):
+        return None
+
+    return path
 
 
 def _outcome(update: CaseUpdate | None, report: Report) -> Outcome:
@@ -415,6 +496,7 @@ class MuteRecordingHandler:
         if not ranges:
             return Outcome("nothing to mute", case.id)
         url, path = job.payload.get("url"), job.payload.get("path")
+        made_at = self.clock().astimezone(datetime.UTC).isoformat()
         try:
             if isinstance(url, str):
                 data = self.download(url)
@@ -429,16 +511,26 @@ class MuteRecordingHandler:
             muted = mute_wav(data, ranges)
         except (PermanentFailure, AudioInvalid) as error:
             reason = f"muted copy not made: {error}"
-            self.ledger.set_muted_recording(case.id, {"error": reason}, reason)
+            # An older copy would no longer match the record, so delete it.
+            (self.folder / f"{case.id}.wav").unlink(missing_ok=True)
+            failure = {
+                "error": reason,
+                "request": job.payload.get("request"),
+                "job": job.id,
+                "failed_at": made_at,
+            }
+            self.ledger.set_muted_recording(case.id, failure, reason)
             raise PermanentFailure(reason) from None
         file_name = _save_private(self.folder, f"{case.id}.wav", muted)
         copy = {
             "file": f"{RECORDINGS_FOLDER}/{file_name}",
             "ranges_ms": [[start, end] for start, end in ranges],
             "bytes": len(muted),
+            "sha256": hashlib.sha256(muted).hexdigest(),
             "from": "url" if isinstance(url, str) else "path",
             "host": urlsplit(url).hostname if isinstance(url, str) else None,
-            "created_at": self.clock().astimezone(datetime.UTC).isoformat(),
+            "request": job.payload.get("request"),
+            "created_at": made_at,
         }
         self.ledger.set_muted_recording(
             case.id, copy, f"{len(ranges)} range(s) silenced in a copy"
@@ -591,6 +683,8 @@ def _queue_transcription(runtime: Runtime, body: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         raise PayloadInvalid("body is not valid UTF-8 form data") from None
     params = parse_qsl(text, keep_blank_values=True)
+    if not transcription_completed(params):
+        return "ignored", _sid_or_dash(dict(params).get("TranscriptionSid"))
     interaction = transcription_interaction(
         params, runtime.settings.telephony.twilio_transcription_role
     )
@@ -607,6 +701,13 @@ def _queue_transcription(runtime: Runtime, body: bytes) -> tuple[str, str]:
     return ("queued" if queued else "duplicate"), interaction.id
 
 
+def _sid_or_dash(value: object) -> str:
+    """Return a Twilio SID fit to echo and log, else "-"."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Z]{2}[0-9a-fA-F]{32}", value):
+        return value
+    return "-"
+
+
 @telephony_blueprint.post("/webhooks/vcon")
 def vcon_webhook() -> Response:
     return receive_signed("vcon", _vcon_interactions)
@@ -615,8 +716,10 @@ def vcon_webhook() -> Response:
 def _vcon_interactions(
     data: Any, source: GenericSourceSettings
 ) -> tuple[list[Interaction], str | None]:
-    roles = current_runtime().settings.telephony.vcon_party_roles
-    return [interaction_from_vcon(data, roles)], None
+    runtime = current_runtime()
+    roles = runtime.settings.telephony.vcon_party_roles
+    key = runtime.detector.fingerprint_key
+    return [interaction_from_vcon(data, roles, id_key=key)], None
 
 
 class NothingToMute(DeliveryRejected):
@@ -639,15 +742,21 @@ def mute_case_recording(case_id: str) -> Response:
         if not ranges:
             reason = "the case has no timed values to mute"
             if untimed:
-                reason += f", and {untimed} value(s) have no time in the transcript"
+                reason += (
+                    f", and {len(untimed)} value(s) have no usable time in the "
+                    "transcript"
+                )
             raise NothingToMute(reason)
     except DeliveryRejected as error:
         log.warning("case %s: muted copy rejected %d: %s", case.id, error.status, error)
         return error_response(error.status, str(error))
 
-    queued = queue_mute(runtime.queue, case.id, ranges, url=url, path=path)
-    runtime.worker.notify()
-    verdict = "queued" if queued else "duplicate"
+    if _already_made(case, runtime.settings.data_dir, url, path, ranges):
+        verdict = "duplicate"
+    else:
+        queued = queue_mute(runtime.queue, case, ranges, url=url, path=path)
+        runtime.worker.notify()
+        verdict = "queued" if queued else "duplicate"
     log.info("case %s: muted copy %s", case.id, verdict)
     return _accepted(verdict, case_id=case.id)
 
@@ -676,12 +785,30 @@ def _recording_request(settings: TelephonySettings) -> tuple[str | None, str | N
     return None, value
 
 
+def _already_made(
+    case: Case,
+    data_dir: Path,
+    url: str | None,
+    path: str | None,
+    ranges: Sequence[tuple[int, int]],
+) -> bool:
+    """Return True when the case's copy was made from this recording and ranges."""
+    record = case.source.get("muted_recording")
+    return (
+        isinstance(record, dict)
+        and record.get("request") == _mute_request(url, path)
+        and record.get("ranges_ms") == [[start, end] for start, end in ranges]
+        and current_copy(case, data_dir) is not None
+    )
+
+
 @telephony_blueprint.get("/api/cases/<case_id>/recording")
 def case_recording(case_id: str) -> Response:
-    """Send the muted copy of a case's recording."""
+    """Send the muted copy of a case's recording, if it is the current one."""
     runtime = current_runtime()
-    path = runtime.settings.data_dir / RECORDINGS_FOLDER / f"{case_id}.wav"
-    if not _CASE_ID.fullmatch(case_id) or not path.is_file():
+    case = runtime.ledger.get_case(case_id) if _CASE_ID.fullmatch(case_id) else None
+    path = current_copy(case, runtime.settings.data_dir) if case else None
+    if path is None:
         return error_response(
             404, f"no muted recording for case {case_id[:64]!r}; POST one first"
         )

@@ -10,6 +10,14 @@ the finding through an app message (high severity also warns the
 configured managers). Warnings carry masked values only. Without an app
 secret and agent id, or with the API turned off, warnings go to the outbox.
 
+An image or file that cannot be downloaded or read never counts as clean.
+It is listed on the interaction's case with its kind, message id, sender and
+the reason, and a low-severity case without findings is opened for it when
+there is no case. Its sender and the managers are warned once per media
+item. Voice and video, whose content is not inspected yet, are listed and
+warned about only on a case that exists for other reasons. The file name is
+left out because it can name a person.
+
 Each URL check leaves a record in the key-value store (app name, time and,
 for a rejected check, the reason), which `install wecom --wait` reads to
 confirm that WeCom reached the gateway.
@@ -18,6 +26,7 @@ confirm that WeCom reached the gateway.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
 import os
@@ -343,10 +352,18 @@ def not_inspected_line(item: Mapping[str, Any]) -> str:
     reason = str(item.get("reason", "")) or "unknown reason"
     if len(reason) > MAX_WARNED_REASON_CHARS:
         reason = reason[: MAX_WARNED_REASON_CHARS - 1] + "…"
+    if item.get("kind") not in EXTRACTABLE_MEDIA:
+        return (
+            f"Redline：会话中的{chinese}未经检查（{reason}）。请人工查看，如含个人信息请撤回。\n"
+            f"Redline: {english} in this conversation was not checked ({reason}). "
+            "Check it by hand, and recall it if it shows personal data."
+        )
     return (
-        f"Redline：会话中的{chinese}未能检查（{reason}）。请自行查看，如含个人信息请撤回。\n"
-        f"Redline: {english} in this conversation was not inspected ({reason}). "
-        "Check it yourself, and recall it if it shows personal data."
+        f"Redline：会话中的{chinese}未能检查（{reason}）。"
+        "如是您发送的，请重新发送以便检查；否则请人工查看。如含个人信息请撤回。\n"
+        f"Redline: {english} in this conversation could not be checked ({reason}). "
+        "If you sent it, send it again so that it can be checked; otherwise "
+        "check it by hand. Recall it if it shows personal data."
     )
 
 
@@ -472,11 +489,18 @@ class WeComInspector:
 
         `recipients` returns the WeCom user ids to warn about a finding in
         a segment; managers are added for high severity. Media that could
-        not be inspected is listed on the case and in the warning, and
-        makes the verdict "not inspected" instead of "clean". On a case that
-        has no new finding, newly listed media gets a warning of its own.
+        not be inspected is listed on the case and the verdict names it
+        instead of "clean". An image or file that failed opens the case if
+        need be. Its sender and the managers are warned once per media item,
+        within a finding's warning when that warning goes to all of them,
+        else in a notice of its own.
         """
         inspected = self._detect(app, interaction)
+        failed = [
+            item
+            for item in inspected.not_inspected
+            if item["kind"] in EXTRACTABLE_MEDIA
+        ]
         update = self.ledger.record(
             interaction.id,
             "wecom",
@@ -487,31 +511,30 @@ class WeComInspector:
                 interaction, inspected.findings, inspected.document_segments
             ),
             team=interaction.team,
+            not_inspected=failed,
         )
         unchecked = inspected.not_inspected
         if update is None:
             verdict = NOT_INSPECTED if unchecked else "clean"
             return Outcome(verdict, findings=len(inspected.findings))
         case = update.case
-        # Listed before warning, so a failed send still leaves the case complete.
-        # NOTE: a retry whose send fails again does not repeat a warning that
-        # carries only such a listing, because the listing is already stored.
-        newly_unchecked = (
-            self.ledger.add_not_inspected(case.id, unchecked) if unchecked else []
-        )
+        # Voice and video are listed on a case that exists, but open none.
+        other_media = [item for item in unchecked if item not in failed]
+        if other_media and self.ledger.add_not_inspected(case.id, other_media):
+            case = self.ledger.get_case(case.id) or case
+        # Listed before warning, so a failed send still leaves the case
+        # complete. An item is marked warned only after its notice was sent.
+        notices = _unwarned_media(case.source)
         pending = self.ledger.unreported(case.id)
         if pending:
-            self._warn_findings(
-                app, interaction, recipients, case.id, pending, inspected
+            notices = self._warn_findings(
+                app, interaction, recipients, case.id, pending, inspected, notices
             )
             verdict = f"warned {case.severity}"
-        elif newly_unchecked:
-            self._warn_not_inspected(
-                app, interaction, recipients, case.id, newly_unchecked
-            )
-            verdict = "warned"
         else:
-            verdict = "already reported"
+            verdict = "warned" if notices else "already reported"
+        if notices:
+            self._warn_not_inspected(app, interaction, recipients, case.id, notices)
         if unchecked:
             verdict += f", {len(unchecked)} attachment(s) {NOT_INSPECTED}"
         return Outcome(verdict, case.id, len(pending))
@@ -524,8 +547,13 @@ class WeComInspector:
         case_id: str,
         pending: list[Finding],
         inspected: _Inspected,
-    ) -> None:
-        """Warn about unreported findings, one message per group of recipients."""
+        notices: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """Warn about unreported findings, one message per group of recipients.
+
+        A media notice goes into the message of the first group that
+        contains all of its recipients. Return the notices no message carried.
+        """
         groups: dict[tuple[str, ...], list[Finding]] = {}
         for finding in pending:
             segment_id = inspected.document_segments.get(
@@ -537,13 +565,23 @@ class WeComInspector:
                 users = users + self.managers
             groups.setdefault(tuple(dict.fromkeys(users)), []).append(finding)
         for group_users, findings in groups.items():
+            carried = [
+                notice
+                for notice in notices
+                if set(self._notice_users(interaction, recipients, [notice]))
+                <= set(group_users)
+            ]
+            notices = [notice for notice in notices if notice not in carried]
             # Each group is marked once sent, so a retry resends only the rest.
-            self._send(
-                app, list(group_users), findings, case_id, inspected.not_inspected
-            )
+            self._send(app, list(group_users), findings, case_id, carried)
             self.ledger.mark_reported(
                 case_id, [f.key for f in findings], report_id_for(case_id, findings)
             )
+            if carried:
+                self.ledger.mark_not_inspected_warned(
+                    case_id, [str(notice.get("segment")) for notice in carried]
+                )
+        return notices
 
     def _warn_not_inspected(
         self,
@@ -551,16 +589,27 @@ class WeComInspector:
         interaction: Interaction,
         recipients: Callable[[Segment], list[str]],
         case_id: str,
-        items: list[dict[str, Any]],
+        notices: list[dict[str, Any]],
     ) -> None:
         """Send the notice of media not inspected to who sent or saw it, and to managers."""
+        users = self._notice_users(interaction, recipients, notices)
+        self._send(app, users, [], case_id, notices)
+        self.ledger.mark_not_inspected_warned(
+            case_id, [str(notice.get("segment")) for notice in notices]
+        )
+
+    def _notice_users(
+        self,
+        interaction: Interaction,
+        recipients: Callable[[Segment], list[str]],
+        notices: list[dict[str, Any]],
+    ) -> list[str]:
         users: list[str] = []
-        for item in items:
-            segment = interaction.segment(str(item.get("segment", "")))
+        for notice in notices:
+            segment = interaction.segment(str(notice.get("segment", "")))
             if segment is not None:
                 users += recipients(segment)
-        users = list(dict.fromkeys(users + self.managers))
-        self._send(app, users, [], case_id, items)
+        return list(dict.fromkeys(users + self.managers))
 
     def _detect(self, app: WeComApp, interaction: Interaction) -> _Inspected:
         inspected = _Inspected(list(self.detector.detect(interaction).findings))
@@ -569,14 +618,7 @@ class WeComInspector:
                 continue
             reason = self._inspect_media(app, interaction, segment, inspected)
             if reason:
-                inspected.not_inspected.append(
-                    {
-                        "segment": segment.id,
-                        "kind": str(segment.attachment.get("kind", "")),
-                        "media_id": str(segment.attachment.get("media_id", "")),
-                        "reason": reason,
-                    }
-                )
+                inspected.not_inspected.append(_media_item(segment, reason))
                 log.warning(
                     "wecom interaction %s segment %s: attachment %s (%s)",
                     interaction.id,
@@ -652,6 +694,39 @@ class WeComInspector:
         except ValueError as error:
             # A user id from the configuration or WeCom is not valid for message/send.
             raise PermanentFailure(f"cannot send the WeCom warning: {error}") from None
+
+
+def _media_item(segment: Segment, reason: str) -> dict[str, Any]:
+    """Describe media not inspected for the case, without its file name.
+
+    The segment id is the WeCom message id. The sender is the agent id of an
+    agent's message, else the speaker, such as "customer".
+    """
+    attachment = segment.attachment or {}
+    item: dict[str, Any] = {
+        "segment": segment.id,
+        "msg_id": segment.id,
+        "kind": str(attachment.get("kind", "")),
+        "media_id": str(attachment.get("media_id", "")),
+        "sender": segment.agent_id or segment.speaker,
+        "reason": reason,
+    }
+    sent = segment.extra.get("send_time") or segment.extra.get("create_time")
+    if isinstance(sent, int) and sent > 0:
+        item["sent_at"] = iso(datetime.datetime.fromtimestamp(sent, datetime.UTC))
+    return item
+
+
+def _unwarned_media(source: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return one listed item per media item whose warning was not sent yet."""
+    listed = [item for item in source.get("not_inspected") or [] if item]
+    warned = {item.get("segment") for item in listed if item.get("warned_at")}
+    notices: dict[Any, dict[str, Any]] = {}
+    for item in listed:
+        segment = item.get("segment")
+        if segment not in warned and segment not in notices:
+            notices[segment] = item
+    return list(notices.values())
 
 
 def _agent_for(

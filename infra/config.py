@@ -52,6 +52,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "DATA_DIR": ("./data", "folder for the SQLite database, keys and outbox"),
     "HOST": ("127.0.0.1", "address the gateway listens on: an IP address or host name"),
     "PORT": ("8080", "port the gateway listens on"),
+    "TRUSTED_PROXY": (
+        "",
+        "IP address of the reverse proxy in front of the gateway, or * for any "
+        "peer: its X-Forwarded-Proto and X-Forwarded-Host set the request's "
+        "scheme and host; empty: those headers are dropped",
+    ),
     "WORKERS": ("1", "worker threads draining the local queue"),
     "MAX_BODY_BYTES": ("1048576", "largest webhook body accepted, in bytes"),
     "SIGNATURE_TOLERANCE_SECONDS": (
@@ -127,7 +133,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "TWILIO_TRUST_FORWARDED": (
         "false",
         "true: without a public base URL, take scheme and host from "
-        "X-Forwarded-Proto and X-Forwarded-Host (only behind a proxy that sets them)",
+        "X-Forwarded-Proto and X-Forwarded-Host (only behind a proxy that sets "
+        "them); requires TRUSTED_PROXY",
     ),
     "TWILIO_INTELLIGENCE_URL": (
         DEFAULT_TWILIO_INTELLIGENCE_URL,
@@ -352,6 +359,7 @@ class Settings:
     data_dir: Path = Path("./data")
     host: str = "127.0.0.1"
     port: int = 8080
+    trusted_proxy: str = ""
     workers: int = 1
     max_body_bytes: int = 1_048_576
     signature_tolerance_seconds: int = 300
@@ -422,6 +430,7 @@ class Settings:
             ),
             fingerprint_key=fingerprint_key,
             api_token=_text(env, "API_TOKEN"),
+            trusted_proxy=_trusted_proxy(env),
             log_level=log_level,
             max_attempts=_integer(env, "MAX_ATTEMPTS", 1, 100),
             max_attachment_bytes=_integer(
@@ -435,6 +444,31 @@ class Settings:
             disposal=_disposal_settings(env),
             alerts=_alert_settings(env),
         )
+
+
+def _trusted_proxy(env: Mapping[str, str]) -> str:
+    """Return REDLINE_TRUSTED_PROXY: "", "*" or a normalised IP address.
+
+    REDLINE_TWILIO_TRUST_FORWARDED needs it, because the server drops the
+    X-Forwarded-* headers of any peer it does not trust.
+    """
+    proxy = _text(env, "TRUSTED_PROXY")
+    if proxy and proxy != "*":
+        try:
+            proxy = str(ipaddress.ip_address(proxy))
+        except ValueError:
+            raise ConfigError(
+                f"{PREFIX}TRUSTED_PROXY is {proxy[:80]!r}; give the proxy's IP "
+                "address, such as 10.0.0.2, or * to trust any peer"
+            ) from None
+    if not proxy and _flag(env, "TWILIO_TRUST_FORWARDED"):
+        raise ConfigError(
+            f"{PREFIX}TWILIO_TRUST_FORWARDED is true but {PREFIX}TRUSTED_PROXY "
+            "is not set, so the server drops the X-Forwarded-* headers; set it "
+            "to the proxy's IP address (or * when only the proxy can reach the "
+            "gateway)"
+        )
+    return proxy
 
 
 def _url(env: Mapping[str, str], name: str) -> str:

@@ -79,10 +79,12 @@ class Ledger(Protocol):
         findings: list[Finding],
         agent_id: str | None = None,
         team: str | None = None,
+        not_inspected: list[dict[str, Any]] | None = None,
     ) -> CaseUpdate | None:
-        """Add a report's findings to the interaction's case, once each.
+        """Add a report's findings and media not inspected to the case, once each.
 
-        Return None when the interaction has no case and nothing raises one.
+        Either one opens the case. Return None when the interaction has no
+        case and nothing raises one.
         """
 
     def unreported(self, case_id: str) -> list[Finding]:
@@ -99,6 +101,9 @@ class Ledger(Protocol):
 
         Return the items that were not listed on the case before.
         """
+
+    def mark_not_inspected_warned(self, case_id: str, segments: list[str]) -> None:
+        """Record that the listed media of these segments was warned about."""
 
     def set_muted_recording(
         self, case_id: str, copy: dict[str, Any], note: str = ""

@@ -8,6 +8,7 @@ object itself, and passes the parsed JSON to `interaction_from_analysis`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -16,7 +17,14 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from adapters.errors import PayloadInvalid
-from adapters.telephony.transcript import check_roles, millis, unique_ids
+from adapters.telephony.transcript import (
+    TIME_ERROR,
+    check_roles,
+    keyed_id,
+    millis,
+    timed_span,
+    unique_ids,
+)
 from detectors.types import Interaction, Segment
 
 # Contact Lens participant roles mapped to Redline speakers. CUSTOM_BOT and
@@ -136,16 +144,24 @@ def interaction_from_analysis(
     data: Mapping[str, Any],
     key: str | None = None,
     roles: Mapping[str, str] = DEFAULT_PARTICIPANT_ROLES,
+    *,
+    id_key: bytes,
 ) -> Interaction:
     """Build the voice interaction from a post-call analysis file.
 
     A turn's speaker comes from its ParticipantId through `Participants[]`.
     When that list has no entry for the id, the id itself is the role, because
     older files and the API use "AGENT" and "CUSTOMER" as ids. The contact id is
-    CustomerMetadata.ContactId, else read from the object `key`.
+    CustomerMetadata.ContactId, else read from the object `key`, else (the
+    file format does not require CustomerMetadata) `file-` and a hash of the
+    Transcript, so two calls never share a case. Account, instance and
+    contact ids pass through `keyed_id` with `id_key`.
 
-    Raise `PayloadInvalid` when the file has no Transcript list, a turn lacks
-    Content or offsets, or a participant has no known role.
+    A turn whose EndOffsetMillis is before its BeginOffsetMillis has no
+    times, and `TIME_ERROR` says so.
+
+    Raise `PayloadInvalid` when the file has no Transcript list or an empty
+    one, a turn lacks Content or offsets, or a participant has no known role.
     """
     check_roles(roles.values())
     if not isinstance(data, Mapping):
@@ -153,12 +169,24 @@ def interaction_from_analysis(
     turns = data.get("Transcript")
     if not isinstance(turns, list):
         raise PayloadInvalid("Contact Lens analysis has no Transcript list")
+    if not turns:
+        raise PayloadInvalid(
+            "Transcript is empty; send the analysis file of a call that was transcribed"
+        )
     participants = _participant_map(data)
     metadata = data.get("CustomerMetadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
-    contact_id = metadata.get("ContactId") or (
-        contact_id_from_key(key) if key else None
-    )
+    contact_id = _optional_text(metadata, "ContactId", "CustomerMetadata.")
+    if contact_id is None and key:
+        contact_id = contact_id_from_key(key)
+    if contact_id is None:
+        digest = hashlib.sha256(canonical_json(turns)).hexdigest()[:32]
+        contact_id = f"file-{digest}"
+    contact_id = keyed_id(contact_id, id_key)
+    instance_id = _optional_text(metadata, "InstanceId", "CustomerMetadata.")
+    instance_id = keyed_id(instance_id, id_key) if instance_id else None
+    account_id = _optional_text(data, "AccountId")
+    account_id = keyed_id(account_id, id_key) if account_id else None
 
     ids = unique_ids(
         [t.get("Id") if isinstance(t, Mapping) else None for t in turns], "turn-"
@@ -169,25 +197,41 @@ def interaction_from_analysis(
     ]
     output = data.get("ContentMetadata")
     redacted = isinstance(output, Mapping) and output.get("Output") == "Redacted"
+    language = data.get("LanguageCode")
 
     return Interaction(
-        id=f"connect:{metadata.get('InstanceId') or '-'}:contact:{contact_id or '-'}",
+        id=f"connect:{instance_id or '-'}:contact:{contact_id}",
         channel="voice",
         segments=segments,
-        language=data.get("LanguageCode")
-        if isinstance(data.get("LanguageCode"), str)
-        else None,
+        language=language if isinstance(language, str) else None,
         source={
             "platform": "amazon_connect",
             "product": "contact_lens",
-            "account_id": data.get("AccountId"),
-            "instance_id": metadata.get("InstanceId"),
+            "account_id": account_id,
+            "instance_id": instance_id,
             "contact_id": contact_id,
             "object_key": key,
             "redacted": redacted,
             "recording_url": _text_or_none(metadata.get("InputS3Uri")),
         },
     )
+
+
+def canonical_json(value: object) -> bytes:
+    """Serialise JSON data the same way whatever its key order or spacing."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+
+
+def _optional_text(data: Mapping[str, Any], name: str, prefix: str = "") -> str | None:
+    """Return a string field, None when absent or empty; raise for another type."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PayloadInvalid(
+            f"{prefix}{name} is {type(value).__name__}; expected a string"
+        )
+    return value
 
 
 def _text_or_none(value: object) -> str | None:
@@ -217,17 +261,25 @@ def _segment(
             f"expect one of {', '.join(sorted(roles))}"
         )
     extra: dict[str, Any] = {"participant_id": participant}
-    if turn.get("Id"):
+    if isinstance(turn.get("Id"), str) and turn["Id"]:
         extra["provider_id"] = turn["Id"]
     redaction = turn.get("Redaction")
     if isinstance(redaction, Mapping) and redaction.get("RedactedTimestamps"):
         extra["redacted_timestamps"] = redaction["RedactedTimestamps"]
 
+    start_ms, end_ms, time_error = timed_span(
+        millis(turn.get("BeginOffsetMillis"), f"{where}.BeginOffsetMillis"),
+        millis(turn.get("EndOffsetMillis"), f"{where}.EndOffsetMillis"),
+        where,
+    )
+    if time_error:
+        extra[TIME_ERROR] = time_error
+
     return Segment(
         id=segment_id,
         speaker=speaker,
         text=text,
-        start_ms=millis(turn.get("BeginOffsetMillis"), f"{where}.BeginOffsetMillis"),
-        end_ms=millis(turn.get("EndOffsetMillis"), f"{where}.EndOffsetMillis"),
+        start_ms=start_ms,
+        end_ms=end_ms,
         extra=extra,
     )

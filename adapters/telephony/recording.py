@@ -47,7 +47,12 @@ def _host_and_port(url: SplitResult) -> tuple[str, str]:
 
 def check_recording_url(url: str, hosts: Sequence[str]) -> str:
     """Return `url` when it may be downloaded, else raise `RecordingRejected`."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise RecordingRejected(
+            "recording URL is not a valid URL; give an https URL"
+        ) from None
     if parts.username is not None or parts.password is not None:
         raise RecordingRejected("recording URL must not carry a user name or password")
     host, with_port = _host_and_port(parts)
@@ -172,13 +177,18 @@ def resolve_recording_path(path: str, folder: Path | None) -> Path:
 
     A relative path is taken from `folder`. Symbolic links are resolved
     before the check, so none leads out of the folder. Raise
-    `RecordingRejected` when no folder is configured, or the file is missing
-    or outside it.
+    `RecordingRejected` when no folder is configured, the path contains a NUL
+    character, or the file is missing or outside it.
     """
     if folder is None:
         raise RecordingRejected(
             "recordings given by path are rejected because REDLINE_RECORDINGS_DIR "
             "is not set. Set it to the folder that contains the recordings"
+        )
+    if "\x00" in path:
+        raise RecordingRejected(
+            "recording path contains a NUL character; give the file's path "
+            "inside REDLINE_RECORDINGS_DIR"
         )
     root = folder.resolve()
     candidate = Path(path)
@@ -186,7 +196,7 @@ def resolve_recording_path(path: str, folder: Path | None) -> Path:
         candidate = root / candidate
     try:
         resolved = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         raise RecordingRejected(
             "no recording file at that path in REDLINE_RECORDINGS_DIR"
         ) from None

@@ -6,23 +6,27 @@ X-Twilio-Signature. For a JSON body, Twilio adds `bodySHA256` (the hex SHA-256
 of the body) to the URL's query, signs the URL alone, and the body is checked
 against that hash. `twilio.request_validator.RequestValidator` (twilio 9.13)
 does the computing and tries each URL with and without the scheme's default
-port. This module chooses which URLs to offer it.
+port. This module chooses which URLs to offer it, and signs a URL that ends
+in an empty "?" itself, because the validator drops that "?".
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlparse, urlsplit, urlunsplit
 
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
+    add_port,
     get_signature_algorithm,
+    remove_port,
 )
 
 from adapters.errors import (
@@ -34,10 +38,13 @@ from adapters.errors import (
 )
 from adapters.telephony.transcript import (
     DEFAULT_CHANNEL_ROLES,
+    TIME_ERROR,
     TimedWord,
     align_words,
     check_roles,
+    clamp_words,
     seconds_to_ms,
+    timed_span,
     unique_ids,
 )
 from detectors.masking import mask_value
@@ -135,6 +142,13 @@ def candidate_urls(
     path = prefix + received.path
     queries = [received.query, *_reencoded_queries(received.query)]
     urls = [urlunsplit((scheme, netloc, path, query, "")) for query in queries]
+    if not received.query:
+        # A URL configured with an empty query ("...?") is signed with the
+        # "?"; urlunsplit drops it, so offer both spellings.
+        bare = urlunsplit((scheme, netloc, path, "", ""))
+        urls = (
+            [bare + "?", bare] if url_as_received.endswith("?") else [bare, bare + "?"]
+        )
 
     return list(dict.fromkeys(urls))
 
@@ -189,7 +203,7 @@ def verify_twilio(
     for url in urls:
         try:
             signed = _signed_params(params, url)
-            if validator.validate(url, signed, offered, algorithm):
+            if _signature_matches(validator, url, signed, offered, algorithm):
                 return url
         except ValueError:
             # urlsplit raises ValueError on a malformed port; that URL
@@ -200,6 +214,31 @@ def verify_twilio(
         "X-Twilio-Signature does not match the request with the configured "
         "token; check the public base URL and the Auth Token",
         log_detail=f"tried {len(urls)} URL variants",
+    )
+
+
+def _signature_matches(
+    validator: RequestValidator,
+    url: str,
+    signed: _MultiParams | str,
+    offered: str,
+    algorithm: str,
+) -> bool:
+    """Check `offered` against `url`, with and without the default port.
+
+    `RequestValidator.validate` parses the URL, which drops an empty query's
+    "?", so a URL ending in "?" is signed here for each port variant.
+    """
+    if not url.endswith("?"):
+        return bool(validator.validate(url, signed, offered, algorithm))
+    parsed = urlparse(url[:-1])
+    variants = dict.fromkeys([url[:-1], add_port(parsed), remove_port(parsed)])
+    return any(
+        hmac.compare_digest(
+            validator.compute_signature(variant + "?", signed, algorithm).encode(),
+            offered.encode(),
+        )
+        for variant in variants
     )
 
 
@@ -281,28 +320,34 @@ def parse_transcript_callback(body: bytes, content_type: str) -> TranscriptCallb
     )
 
 
-def _timed_words(raw_words: object, where: str) -> list[TimedWord]:
-    """Read a sentence's words that carry both a start and an end time."""
+def _timed_words(raw_words: object) -> list[TimedWord]:
+    """Read a sentence's words that carry a usable start and end time.
+
+    A word without text or with a time that is not a number of seconds is
+    left out, so one broken word costs only its own timing.
+    """
     if not isinstance(raw_words, list):
         return []
     words: list[TimedWord] = []
-    for index, raw in enumerate(raw_words):
+    for raw in raw_words:
         if not isinstance(raw, Mapping):
             continue
         text = raw.get("word", raw.get("text"))
-        start = raw.get("start_time", raw.get("start"))
-        end = raw.get("end_time", raw.get("end"))
-        if not isinstance(text, str) or start is None or end is None:
-            continue
-        field = f"{where}.words[{index}]"
-        words.append(
-            TimedWord(
-                text,
-                seconds_to_ms(start, f"{field}.start_time"),
-                seconds_to_ms(end, f"{field}.end_time"),
-            )
-        )
+        start = _optional_ms(raw.get("start_time", raw.get("start")), "start_time")
+        end = _optional_ms(raw.get("end_time", raw.get("end")), "end_time")
+        if isinstance(text, str) and start[0] is not None and end[0] is not None:
+            words.append(TimedWord(text, start[0], end[0]))
     return words
+
+
+def _optional_ms(value: object, field: str) -> tuple[int | None, str | None]:
+    """Read seconds as ms; return (None, reason) for a missing or unusable value."""
+    if value is None:
+        return None, f"{field} is missing"
+    try:
+        return seconds_to_ms(value, field), None
+    except PayloadInvalid as error:
+        return None, str(error)
 
 
 def _sentence_order(sentence: Mapping[str, Any]) -> tuple[int, float]:
@@ -330,38 +375,18 @@ def interaction_from_sentences(
     # every sentence gets channel 1's role. Only dual-channel recordings (or
     # participants configured on the transcript) tell agent and customer apart.
     check_roles([*channel_roles.values(), unknown_role])
-    ordered = sorted(sentences, key=_sentence_order)
-    ids = unique_ids([s.get("sid") for s in ordered], "sentence-")
-    segments: list[Segment] = []
-    for position, (segment_id, sentence) in enumerate(zip(ids, ordered, strict=True)):
-        where = f"sentences[{position}]"
-        text = sentence.get("transcript")
-        if not isinstance(text, str):
-            raise PayloadInvalid(f"{where}.transcript is missing")
-        channel = sentence.get("media_channel")
-        try:
-            channel_number = int(channel) if channel is not None else None
-        except (TypeError, ValueError):
-            raise PayloadInvalid(f"{where}.media_channel is not a number") from None
-        role = unknown_role
-        if channel_number is not None:
-            role = channel_roles.get(channel_number, unknown_role)
-        words = _timed_words(sentence.get("words"), where)
-        extra: dict[str, Any] = {"media_channel": channel_number}
-        if words:
-            extra["words"] = align_words(text, words)
-        segments.append(
-            Segment(
-                id=segment_id,
-                speaker=role,
-                text=text,
-                start_ms=seconds_to_ms(
-                    sentence.get("start_time"), f"{where}.start_time"
-                ),
-                end_ms=seconds_to_ms(sentence.get("end_time"), f"{where}.end_time"),
-                extra=extra,
-            )
+    ordered = [s for s in sentences if isinstance(s, Mapping)]
+    ordered.sort(key=_sentence_order)
+    # Sentence SIDs come from Twilio's API, not from the caller.
+    ids = unique_ids([s.get("sid") for s in ordered], "sentence-", _is_sid)
+    segments = [
+        _sentence_segment(
+            segment_id, sentence, f"sentences[{position}]", channel_roles, unknown_role
         )
+        for position, (segment_id, sentence) in enumerate(
+            zip(ids, ordered, strict=True)
+        )
+    ]
 
     return Interaction(
         id=f"twilio:{callback.account_sid or '-'}:transcript:{callback.transcript_sid}",
@@ -376,6 +401,66 @@ def interaction_from_sentences(
             "customer_key": _stored_key(callback.customer_key),
         },
     )
+
+
+def _sentence_segment(
+    segment_id: str,
+    sentence: Mapping[str, Any],
+    where: str,
+    channel_roles: Mapping[int, str],
+    unknown_role: str,
+) -> Segment:
+    """Build one sentence's segment; a broken field costs only that field.
+
+    The sentences come from Twilio's API after the webhook got its response,
+    so no error can reach the sender. A sentence whose times are missing or
+    unusable gets none, with `TIME_ERROR` naming the field, and an unknown
+    channel gets `unknown_role`.
+    """
+    text = sentence.get("transcript")
+    channel_number = _channel_number(sentence.get("media_channel"))
+    role = unknown_role
+    if channel_number is not None:
+        role = channel_roles.get(channel_number, unknown_role)
+    start_ms, start_error = _optional_ms(
+        sentence.get("start_time"), f"{where}.start_time"
+    )
+    end_ms, end_error = _optional_ms(sentence.get("end_time"), f"{where}.end_time")
+    error = start_error or end_error
+    if error:
+        start_ms = end_ms = None
+    start_ms, end_ms, inverted = timed_span(start_ms, end_ms, where)
+    error = error or inverted
+    extra: dict[str, Any] = {"media_channel": channel_number}
+    if error:
+        extra[TIME_ERROR] = error
+    text = text if isinstance(text, str) else ""
+    words = clamp_words(_timed_words(sentence.get("words")), start_ms, end_ms)
+    if words:
+        extra["words"] = align_words(text, words)
+
+    return Segment(
+        id=segment_id,
+        speaker=role,
+        text=text,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        extra=extra,
+    )
+
+
+def _is_sid(value: str) -> bool:
+    return bool(_SID.fullmatch(value))
+
+
+def _channel_number(value: object) -> int | None:
+    """Read a media channel given as a number or a numeric string, else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def _stored_key(customer_key: str | None) -> str | None:
@@ -537,6 +622,16 @@ def _fetch_error(error: Exception, transcript_sid: str) -> AdapterError:
     )
 
 
+def transcription_completed(params: FormParams) -> bool:
+    """Return False for a transcription callback that reports a failure.
+
+    Twilio sends the callback with TranscriptionStatus `failed` when it
+    could not transcribe, and treats any answer but 2xx as an error, so the
+    gateway acknowledges such a callback and ignores it.
+    """
+    return dict(params).get("TranscriptionStatus", "completed") == "completed"
+
+
 def transcription_interaction(
     params: FormParams, role: str = "customer"
 ) -> Interaction:
@@ -550,11 +645,10 @@ def transcription_interaction(
     """
     check_roles([role])
     fields = dict(params)
-    status = fields.get("TranscriptionStatus", "completed")
-    if status != "completed":
+    if not transcription_completed(params):
         raise PayloadInvalid(
-            f"TranscriptionStatus is {status[:20]!r}; only completed "
-            "transcriptions carry text"
+            f"TranscriptionStatus is {fields['TranscriptionStatus'][:20]!r}; only "
+            "completed transcriptions carry text"
         )
     text = fields.get("TranscriptionText")
     if text is None:
@@ -565,14 +659,16 @@ def transcription_interaction(
     if key is None:
         raise PayloadInvalid("missing TranscriptionSid, RecordingSid and CallSid")
 
+    account_sid = _optional_sid(fields, "AccountSid")
+
     return Interaction(
-        id=f"twilio:{fields.get('AccountSid') or '-'}:transcription:{key}",
+        id=f"twilio:{account_sid or '-'}:transcription:{key}",
         channel="voice",
         segments=[Segment(id=key, speaker=role, text=text)],
         source={
             "platform": "twilio",
             "product": "transcription",
-            "account_sid": _optional_sid(fields, "AccountSid"),
+            "account_sid": account_sid,
             "call_sid": call_sid,
             "recording_sid": recording_sid,
             "recording_url": fields.get("RecordingUrl"),

@@ -26,10 +26,15 @@ from typing import Any
 
 from adapters.errors import PayloadInvalid
 from adapters.telephony.transcript import (
+    MAX_TIME_MS,
+    TIME_ERROR,
     TimedWord,
     align_words,
     check_roles,
+    clamp_words,
+    keyed_id,
     seconds_to_ms,
+    timed_span,
 )
 from detectors.types import SPEAKERS, Interaction, Segment
 
@@ -82,12 +87,64 @@ def _words(raw_words: object, where: str) -> list[TimedWord]:
     return words
 
 
-def _party_of(index: object, dialog_parties: Sequence[int]) -> int:
+def _object(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PayloadInvalid(f"{field} must be a JSON object")
+    return value
+
+
+def _list(value: object, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PayloadInvalid(f"{field} must be a JSON list")
+    return value
+
+
+def _text(value: object, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadInvalid(f"{field} is {type(value).__name__}; expected a string")
+    return value
+
+
+def _index(value: object, field: str) -> int:
+    """Read a party, speaker or channel index: a whole, non-negative number."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise PayloadInvalid(
+            f"{field} must be a party index (a whole number from 0), "
+            f"not {type(value).__name__}"
+        )
+    return value
+
+
+def _party_of(index: object, dialog_parties: Sequence[int], field: str) -> int:
     """Map a speaker or channel index to a party index through the dialog."""
-    number = int(index) if isinstance(index, (int, float)) else 0
-    if 0 <= number < len(dialog_parties):
+    number = _index(index, field)
+    if number < len(dialog_parties):
         return dialog_parties[number]
     return number
+
+
+def _utterance_turns(
+    utterances: list[Any], dialog_parties: Sequence[int], where: str
+) -> list[_Turn]:
+    turns: list[_Turn] = []
+    for i, raw in enumerate(utterances):
+        field = f"{where}.body.results.utterances[{i}]"
+        utterance = _object(raw, field)
+        name = "speaker" if utterance.get("speaker") is not None else "channel"
+        turns.append(
+            (
+                _party_of(utterance.get(name) or 0, dialog_parties, f"{field}.{name}"),
+                _text(utterance.get("transcript"), f"{field}.transcript"),
+                seconds_to_ms(utterance.get("start"), f"{field}.start"),
+                seconds_to_ms(utterance.get("end"), f"{field}.end"),
+                _words(utterance.get("words"), field),
+            )
+        )
+    return turns
 
 
 def _deepgram_turns(
@@ -98,43 +155,84 @@ def _deepgram_turns(
         raise PayloadInvalid(f"{where}.body has no results")
     utterances = results.get("utterances")
     if isinstance(utterances, list) and utterances:
-        return [
-            (
-                _party_of(u.get("speaker", u.get("channel", 0)), dialog_parties),
-                str(u.get("transcript", "")),
-                seconds_to_ms(u.get("start"), f"{where}.utterances[{i}].start"),
-                seconds_to_ms(u.get("end"), f"{where}.utterances[{i}].end"),
-                _words(u.get("words"), f"{where}.utterances[{i}]"),
-            )
-            for i, u in enumerate(utterances)
-        ]
+        return _utterance_turns(utterances, dialog_parties, where)
 
     turns: list[_Turn] = []
     channels = results.get("channels")
     if not isinstance(channels, list):
         raise PayloadInvalid(f"{where}.body.results has no channels")
     multichannel = len(channels) > 1
-    for number, channel in enumerate(channels):
-        alternative = (channel.get("alternatives") or [{}])[0]
-        words = _words(alternative.get("words"), f"{where}.channels[{number}]")
-        paragraphs = (alternative.get("paragraphs") or {}).get("paragraphs") or []
+    for number, raw_channel in enumerate(channels):
+        field = f"{where}.body.results.channels[{number}]"
+        channel = _object(raw_channel, field)
+        alternatives = _list(
+            channel.get("alternatives") or [{}], f"{field}.alternatives"
+        )
+        alternative = _object(alternatives[0], f"{field}.alternatives[0]")
+        words = _words(alternative.get("words"), field)
+        paragraphs_field = f"{field}.alternatives[0].paragraphs"
+        paragraphs = (
+            _object(alternative.get("paragraphs") or {}, paragraphs_field).get(
+                "paragraphs"
+            )
+            or []
+        )
         if not paragraphs:
-            party = _party_of(number if multichannel else 0, dialog_parties)
+            party = _party_of(number if multichannel else 0, dialog_parties, field)
             end = words[-1].end_ms if words else 0
-            text = str(alternative.get("transcript", ""))
+            text = _text(
+                alternative.get("transcript"), f"{field}.alternatives[0].transcript"
+            )
             turns.append((party, text, words[0].start_ms if words else 0, end, words))
             continue
-        for index, paragraph in enumerate(paragraphs):
-            field = f"{where}.channels[{number}].paragraphs[{index}]"
-            start_ms = seconds_to_ms(paragraph.get("start"), f"{field}.start")
-            end_ms = seconds_to_ms(paragraph.get("end"), f"{field}.end")
-            speaker = number if multichannel else paragraph.get("speaker", 0)
-            text = " ".join(str(s.get("text", "")) for s in paragraph["sentences"])
-            inside = [w for w in words if start_ms <= w.start_ms < end_ms]
+        for index, raw in enumerate(
+            _list(paragraphs, f"{paragraphs_field}.paragraphs")
+        ):
             turns.append(
-                (_party_of(speaker, dialog_parties), text, start_ms, end_ms, inside)
+                _paragraph_turn(
+                    raw,
+                    f"{paragraphs_field}.paragraphs[{index}]",
+                    number if multichannel else None,
+                    words,
+                    dialog_parties,
+                )
             )
     return turns
+
+
+def _paragraph_turn(
+    raw: object,
+    field: str,
+    channel: int | None,
+    words: Sequence[TimedWord],
+    dialog_parties: Sequence[int],
+) -> _Turn:
+    """Read one Deepgram paragraph; `channel` is set for multichannel audio."""
+    paragraph = _object(raw, field)
+    start_ms = seconds_to_ms(paragraph.get("start"), f"{field}.start")
+    end_ms = seconds_to_ms(paragraph.get("end"), f"{field}.end")
+    speaker_field = f"{field}.speaker"
+    speaker = channel
+    if speaker is None:
+        speaker = _index(paragraph.get("speaker") or 0, speaker_field)
+    sentences = paragraph.get("sentences")
+    if not isinstance(sentences, list):
+        raise PayloadInvalid(f"{field}.sentences must be a JSON list of sentences")
+    text = " ".join(
+        _text(
+            _object(sentence, f"{field}.sentences[{i}]").get("text"),
+            f"{field}.sentences[{i}].text",
+        )
+        for i, sentence in enumerate(sentences)
+    )
+    inside = [w for w in words if start_ms <= w.start_ms < end_ms]
+    return (
+        _party_of(speaker, dialog_parties, speaker_field),
+        text,
+        start_ms,
+        end_ms,
+        inside,
+    )
 
 
 def _offset_ms(
@@ -148,9 +246,28 @@ def _offset_ms(
             raise PayloadInvalid(f"{field} is not an ISO 8601 time") from None
         if dialog_start is None:
             raise PayloadInvalid(f"{field} is a time but the dialog has no start")
-        delta = moment - dialog_start
-        return max(0, round(delta.total_seconds() * 1000))
+        if (moment.tzinfo is None) != (dialog_start.tzinfo is None):
+            raise PayloadInvalid(
+                f"{field} and the dialog start must both have a UTC offset (such "
+                "as +00:00) or both have none"
+            )
+        milliseconds = max(0, round((moment - dialog_start).total_seconds() * 1000))
+        if milliseconds > MAX_TIME_MS:
+            raise PayloadInvalid(
+                f"{field} is more than 7 days after the dialog start; expected a "
+                "time in the call"
+            )
+        return milliseconds
     return seconds_to_ms(value, field)
+
+
+def _list_party(item: Mapping[str, Any], field: str) -> int:
+    """Read a turn's `parties`: one index, or a list whose first entry speaks."""
+    party = item.get("parties", 0)
+    if isinstance(party, list):
+        party = party[0] if party else 0
+        field += "[0]"
+    return _index(party, field)
 
 
 def _list_turns(
@@ -161,15 +278,15 @@ def _list_turns(
         field = f"{where}.body[{index}]"
         if not isinstance(item, Mapping) or not isinstance(item.get("text"), str):
             raise PayloadInvalid(f"{field} has no text")
-        party = item.get("parties", 0)
-        if isinstance(party, list):
-            party = party[0] if party else 0
+        party = _list_party(item, f"{field}.parties")
         start_ms = _offset_ms(item.get("start", 0), dialog_start, f"{field}.start")
         duration_ms = seconds_to_ms(item.get("duration", 0), f"{field}.duration")
+        if start_ms + duration_ms > MAX_TIME_MS:
+            raise PayloadInvalid(
+                f"{field} ends more than 7 days into the call; check start and duration"
+            )
         words = _words(item.get("words"), field)
-        turns.append(
-            (int(party), item["text"], start_ms, start_ms + duration_ms, words)
-        )
+        turns.append((party, item["text"], start_ms, start_ms + duration_ms, words))
     return turns
 
 
@@ -206,11 +323,18 @@ def interaction_from_vcon(
     data: Mapping[str, Any],
     party_roles: Mapping[int, str] = DEFAULT_PARTY_ROLES,
     unknown_role: str = "customer",
+    *,
+    id_key: bytes,
 ) -> Interaction:
     """Build the voice interaction from a vCon's transcript analysis.
 
-    Raise `PayloadInvalid` when the vCon has no transcript analysis, or its
-    body has neither of the shapes described in this module's docstring.
+    The vCon's `uuid` names the call, after `keyed_id` with `id_key`. A
+    turn that ends before it starts has no times, and `TIME_ERROR` names the
+    turn. Words are kept inside their turn.
+
+    Raise `PayloadInvalid` naming the field when the vCon has no `uuid`, no
+    transcript analysis or one without turns, or its body has neither of
+    the shapes described in this module's docstring.
     """
     # NOTE: diarization indexes speakers in the order they first speak, and
     # that order is taken as the dialog's `parties` order. A transcript that
@@ -219,6 +343,12 @@ def interaction_from_vcon(
     check_roles([*party_roles.values(), unknown_role])
     if not isinstance(data, Mapping):
         raise PayloadInvalid("a vCon must be a JSON object")
+    uuid = data.get("uuid")
+    if not isinstance(uuid, str) or not uuid.strip():
+        raise PayloadInvalid(
+            "uuid must be a non-empty string; every vCon names its call with one"
+        )
+    uuid = keyed_id(uuid.strip(), id_key)
     parties = _list_field(data, "parties")
     analyses = _list_field(data, "analysis")
     dialogs = _list_field(data, "dialog")
@@ -229,12 +359,15 @@ def interaction_from_vcon(
     dialog_index = (
         dialog_ref[0] if isinstance(dialog_ref, list) and dialog_ref else dialog_ref
     )
-    dialog = (
-        dialogs[dialog_index]
-        if isinstance(dialog_index, int) and 0 <= dialog_index < len(dialogs)
-        else {}
-    )
-    dialog_parties = [p for p in dialog.get("parties", []) if isinstance(p, int)]
+    dialog: Mapping[str, Any] = {}
+    if isinstance(dialog_index, int) and 0 <= dialog_index < len(dialogs):
+        dialog = _object(dialogs[dialog_index], f"dialog[{dialog_index}]")
+    raw_parties = dialog.get("parties", [])
+    dialog_parties = [
+        p
+        for p in (raw_parties if isinstance(raw_parties, list) else [])
+        if isinstance(p, int) and not isinstance(p, bool) and p >= 0
+    ]
     dialog_start = None
     if isinstance(dialog.get("start"), str):
         try:
@@ -251,36 +384,51 @@ def interaction_from_vcon(
         turns = _list_turns(body, dialog_start, where)
     else:
         raise PayloadInvalid(f"{where}.body is neither an object nor a list")
+    if not turns:
+        raise PayloadInvalid(
+            f"{where}.body has no turns; send the vCon once it is transcribed"
+        )
 
     segments = []
     for number, (party, text, start_ms, end_ms, words) in enumerate(turns, start=1):
         extra: dict[str, Any] = {"party": party}
-        if words:
-            extra["words"] = align_words(text, words)
+        segment_start, segment_end, time_error = timed_span(
+            start_ms, end_ms, f"turn {number}"
+        )
+        if time_error:
+            extra[TIME_ERROR] = time_error
+        timed = clamp_words(words, segment_start, segment_end)
+        if timed:
+            extra["words"] = align_words(text, timed)
         segments.append(
             Segment(
                 id=f"turn-{number}",
                 speaker=_speaker(party, parties, party_roles, unknown_role),
                 text=text,
-                start_ms=start_ms,
-                end_ms=max(start_ms, end_ms),
+                start_ms=segment_start,
+                end_ms=segment_end,
                 extra=extra,
             )
         )
 
     return Interaction(
-        id=f"vcon:{data.get('uuid') or '-'}",
+        id=f"vcon:{uuid}",
         channel="voice",
         segments=segments,
         source={
             "platform": "vcon",
-            "uuid": data.get("uuid"),
-            "vendor": analysis.get("vendor"),
-            "schema": analysis.get("schema"),
+            "uuid": uuid,
+            "vendor": _plain_text(analysis.get("vendor")),
+            "schema": _plain_text(analysis.get("schema")),
             "redacted": analysis.get("type") == "transcript-redacted",
             "recording_url": _recording_url(dialog),
         },
     )
+
+
+def _plain_text(value: object) -> str | None:
+    """Return a short label (vendor, schema) as it is, else None."""
+    return value[:200] if isinstance(value, str) else None
 
 
 def _recording_url(dialog: Mapping[str, Any]) -> str | None:

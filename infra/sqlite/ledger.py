@@ -25,6 +25,13 @@ from infra.sqlite.db import Database
 DEFAULT_SLA_HOURS: Mapping[str, float] = {"high": 1, "medium": 24, "low": 24 * 7}
 SYSTEM_ACTOR = "redline"
 
+# Severity of a case opened only for media not inspected. It is the lowest,
+# so the first real finding sets the case's severity.
+NOT_INSPECTED_SEVERITY = "low"
+# Keys that the ledger adds to a listed not-inspected item: when it was listed
+# and when its warning was sent. Items that differ only in these are equal.
+_LISTING_KEYS = frozenset({"listed_at", "warned_at"})
+
 STATUSES = CASE_STATUSES
 CLOSED_STATUSES = frozenset({"resolved", "false_positive"})
 # Where a person may move a case from each status. Moving a case to the
@@ -83,10 +90,14 @@ class SqliteLedger:
         findings: list[Finding],
         agent_id: str | None = None,
         team: str | None = None,
+        not_inspected: list[dict[str, Any]] | None = None,
     ) -> CaseUpdate | None:
-        """Add findings with a behaviour to the interaction's case, once each.
+        """Add findings with a behaviour and media not inspected to the case, once each.
 
-        Return None when there is no case and nothing raises one.
+        Either one opens the interaction's case. A case opened only for
+        media not inspected has severity `NOT_INSPECTED_SEVERITY` and no
+        behaviour. Media is listed as `add_not_inspected` describes. Return
+        None when there is no case and nothing raises one.
         """
         actionable = [f for f in findings if f.behaviour]
         now = self._clock()
@@ -96,11 +107,13 @@ class SqliteLedger:
             row = connection.execute(
                 "SELECT * FROM cases WHERE id = ?", (case_id,)
             ).fetchone()
-            if row is None and not actionable:
+            if row is None and not actionable and not not_inspected:
                 return None
             created = row is None
             if created:
                 severity = max_severity(f.severity for f in actionable)
+                if severity == "none":
+                    severity = NOT_INSPECTED_SEVERITY
                 connection.execute(
                     "INSERT INTO cases (id, interaction_key, platform, channel, source, "
                     "agent_id, team, severity, status, behaviours, sla_deadline, "
@@ -132,6 +145,7 @@ class SqliteLedger:
                 self._escalate(connection, row, new_findings, now)
             if new_findings:
                 self._refresh_behaviours(connection, case_id, stamp, agent_id, team)
+            self._list_not_inspected(connection, case_id, not_inspected or [], stamp)
         case = self.get_case(case_id)
         assert case is not None
         return CaseUpdate(case, created, new_findings)
@@ -318,42 +332,79 @@ class SqliteLedger:
         """Add attachments that could not be inspected to a case, once each.
 
         An item (such as segment, media id and reason) joins the list in the
-        case's `source["not_inspected"]` unless an equal item is there, and
-        gets a history event. Return the items added; an unknown case adds none.
+        case's `source["not_inspected"]` with a `listed_at` time, unless an
+        equal item is there, and gets a history event. Return the items
+        added; an unknown case adds none.
         """
+        stamp = iso(self._clock())
+        with self.database.transaction() as connection:
+            return self._list_not_inspected(connection, case_id, items, stamp)
+
+    def _list_not_inspected(
+        self,
+        connection: sqlite3.Connection,
+        case_id: str,
+        items: list[dict[str, Any]],
+        stamp: str,
+    ) -> list[dict[str, Any]]:
+        if not items:
+            return []
+        row = connection.execute(
+            "SELECT source FROM cases WHERE id = ?", (case_id,)
+        ).fetchone()
+        if row is None:
+            return []
+
+        source = json.loads(row["source"])
+        known = list(source.get("not_inspected") or [])
+        seen = [_listed_item(item) for item in known]
+        added: list[dict[str, Any]] = []
+        for item in items:
+            plain = _listed_item(item)
+            if plain not in seen:
+                seen.append(plain)
+                added.append({**plain, "listed_at": stamp})
+        if not added:
+            return []
+
+        source["not_inspected"] = known + added
+        connection.execute(
+            "UPDATE cases SET source = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(source), stamp, case_id),
+        )
+        for item in added:
+            note = ", ".join(
+                f"{key} {value}" for key, value in _listed_item(item).items()
+            )
+            self._append_history(
+                connection,
+                case_id,
+                stamp,
+                SYSTEM_ACTOR,
+                "not_inspected",
+                None,
+                None,
+                note,
+            )
+        return added
+
+    def mark_not_inspected_warned(self, case_id: str, segments: list[str]) -> None:
+        """Stamp `warned_at` on the case's listed items of the given segments."""
         stamp = iso(self._clock())
         with self.database.transaction() as connection:
             row = connection.execute(
                 "SELECT source FROM cases WHERE id = ?", (case_id,)
             ).fetchone()
             if row is None:
-                return []
+                return
             source = json.loads(row["source"])
-            known = list(source.get("not_inspected") or [])
-            added: list[dict[str, Any]] = []
-            for item in items:
-                if item not in known and item not in added:
-                    added.append(item)
-            if not added:
-                return []
-            source["not_inspected"] = known + added
+            for item in source.get("not_inspected") or []:
+                if item.get("segment") in segments and not item.get("warned_at"):
+                    item["warned_at"] = stamp
             connection.execute(
-                "UPDATE cases SET source = ?, updated_at = ? WHERE id = ?",
-                (json.dumps(source), stamp, case_id),
+                "UPDATE cases SET source = ? WHERE id = ?",
+                (json.dumps(source), case_id),
             )
-            for item in added:
-                note = ", ".join(f"{key} {value}" for key, value in item.items())
-                self._append_history(
-                    connection,
-                    case_id,
-                    stamp,
-                    SYSTEM_ACTOR,
-                    "not_inspected",
-                    None,
-                    None,
-                    note,
-                )
-        return added
 
     def set_muted_recording(
         self, case_id: str, copy: dict[str, Any], note: str = ""
@@ -549,6 +600,17 @@ class SqliteLedger:
             for row in connection.execute(query, params)
         ]
 
+    def cases_not_inspected(self, since: str, until: str) -> list[Case]:
+        """Return cases that listed media not inspected in [since, until)."""
+        connection = self.database.connection()
+        rows = connection.execute(
+            "SELECT * FROM cases WHERE id IN (SELECT case_id FROM case_history "
+            "WHERE action = 'not_inspected' AND at >= ? AND at < ?) "
+            "ORDER BY created_at, rowid",
+            (since, until),
+        )
+        return [self._case_from_row(connection, row) for row in rows]
+
     def open_overdue(self, now: str) -> list[Case]:
         """Return cases of any severity not closed after their SLA deadline."""
         connection = self.database.connection()
@@ -577,6 +639,11 @@ class SqliteLedger:
             "ORDER BY false_positives DESC, f.rule"
         )
         return [dict(row) for row in rows]
+
+
+def _listed_item(item: dict[str, Any]) -> dict[str, Any]:
+    """Return a not-inspected item without the keys the ledger adds."""
+    return {key: value for key, value in item.items() if key not in _LISTING_KEYS}
 
 
 def _finding_from_row(row: sqlite3.Row) -> Finding:

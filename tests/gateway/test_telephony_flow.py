@@ -15,22 +15,29 @@ import sqlite3
 import threading
 import wave
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
+from waitress.wasyncore import close_all
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from detectors.types import Finding
 from gateway.app import create_app
+from gateway.cli import _start
 from gateway.generic import sign
 from gateway.runtime import Runtime
-from gateway.telephony import MUTE_RECORDING, stored_recording_url
+from gateway.telephony import MUTE_RECORDING, mute_ranges, stored_recording_url
 from infra.config import GenericSourceSettings, Settings, TelephonySettings
+from infra.datadir import DataDirLock
+from infra.errors import ConfigError
 from infra.sqlite import Database, SqliteLedger
 from tests.conftest import FrozenClock
 from tests.fakedata import card
@@ -297,6 +304,7 @@ def test_intelligence_readback_is_high_with_word_times(
     assert case["redaction"] == {
         "mute_ranges_ms": [CUSTOMER_RANGE, AGENT_RANGE],
         "untimed_values": 0,
+        "untimed": [],
     }
     assert case["source"]["recording_url"] == (
         fake_twilio.recording_url(RECORDING_SID) + ".wav"
@@ -470,7 +478,18 @@ def test_transcription_by_agent_is_high_without_times(
         finding = card_finding(case, "agent_full_disclosure")
         assert finding["start_ms"] is None
         assert finding["context"]["time_method"] == "none"
-        assert case["redaction"] == {"mute_ranges_ms": [], "untimed_values": 1}
+        assert case["redaction"]["mute_ranges_ms"] == []
+        assert case["redaction"]["untimed_values"] == 1
+        assert case["redaction"]["untimed"] == [
+            {
+                "segment": finding["segment"],
+                "start": finding["start"],
+                "end": finding["end"],
+                "type": "BANK_CARD",
+                "masked": finding["masked"],
+                "time_method": "none",
+            }
+        ]
         assert case["source"]["recording_url"] == fake_twilio.recording_url(
             RECORDING_SID
         )
@@ -1004,3 +1023,489 @@ def test_older_database_gets_context_column(tmp_path: Path) -> None:
 )
 def test_stored_recording_url(url: str | None, kept: str | None) -> None:
     assert stored_recording_url(url) == kept
+
+
+# -- behind a proxy, on the real server -----------------------------------
+
+
+@contextmanager
+def live_gateway(env: dict[str, str]) -> Iterator[str]:
+    """Serve the gateway as `python -m gateway run` does, on 127.0.0.1.
+
+    `_start` builds the waitress server that `run` uses; it runs in a
+    thread and is closed from its own loop.
+    """
+    settings = Settings.from_env(env)
+    lock = DataDirLock(settings.data_dir)
+    runtime, server = _start(settings, lock, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.trigger.pull_trigger(lambda: close_all(server._map))
+        thread.join(timeout=10)
+        server.task_dispatcher.shutdown()
+        runtime.database.close()
+        lock.release()
+
+
+@pytest.mark.parametrize(
+    ("proxy", "path", "status"),
+    [
+        ("127.0.0.1", "/webhooks/twilio/transcription", 202),
+        ("*", "/webhooks/twilio/transcription?", 202),
+        ("10.9.9.9", "/webhooks/twilio/transcription", 401),
+    ],
+)
+def test_real_server_applies_forwarded_headers(
+    tmp_path: Path, proxy: str, path: str, status: int
+) -> None:
+    env = {
+        "REDLINE_DATA_DIR": str(tmp_path / "data"),
+        "REDLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "REDLINE_TWILIO_TRUST_FORWARDED": "true",
+        "REDLINE_TRUSTED_PROXY": proxy,
+    }
+    params = transcription("hello")
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(
+        f"https://calls.example.org{path}", params
+    )
+
+    with live_gateway(env) as base_url:
+        response = requests.post(
+            base_url + path,
+            data=urlencode(params),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "calls.example.org",
+            },
+            timeout=10,
+        )
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"REDLINE_TWILIO_TRUST_FORWARDED": "true"},
+            "REDLINE_TRUSTED_PROXY is not set",
+        ),
+        ({"REDLINE_TRUSTED_PROXY": "proxy.internal"}, "give the proxy's IP"),
+    ],
+)
+def test_trusted_proxy_config_checked(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_trusted_proxy_address_normalised() -> None:
+    settings = Settings.from_env({"REDLINE_TRUSTED_PROXY": " 2001:DB8::0001 "})
+
+    assert settings.trusted_proxy == "2001:db8::1"
+
+
+# -- what intake can check, it checks ----------------------------------------
+
+
+def contact_lens(
+    turns: list[dict[str, Any]], metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "Participants": [
+            {"ParticipantId": "a-1", "ParticipantRole": "AGENT"},
+            {"ParticipantId": "c-1", "ParticipantRole": "CUSTOMER"},
+        ],
+        "Transcript": turns,
+    }
+    if metadata is not None:
+        data["CustomerMetadata"] = metadata
+    return data
+
+
+def readback_turn(begin: int = 2500, end: int = 6400) -> dict[str, Any]:
+    return {
+        "ParticipantId": "a-1",
+        "Content": READ_BACK,
+        "BeginOffsetMillis": begin,
+        "EndOffsetMillis": end,
+    }
+
+
+def assert_no_dead_jobs(runtime: Runtime) -> None:
+    assert runtime.queue.dead_jobs(10) == []
+    assert runtime.queue.counts()["queued"] == 0
+
+
+def test_contact_lens_reversed_turn_listed(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    data = contact_lens([readback_turn(5000, 1000)], {"ContactId": "contact-0002"})
+
+    response = post_signed(
+        client, clock, "/webhooks/contact-lens", json.dumps(data).encode()
+    )
+    assert response.status_code == 202
+    drain(runtime)
+
+    assert_no_dead_jobs(runtime)
+    case = only_case(client, runtime)
+    agent = card_finding(case, "agent_full_disclosure")
+    assert agent["start_ms"] is None
+    assert agent["context"]["time_method"] == "invalid"
+    assert agent["suggestion"].startswith("The transcript's times")
+    assert case["redaction"]["mute_ranges_ms"] == []
+    assert case["redaction"]["untimed_values"] == 1
+    assert case["redaction"]["untimed"][0]["masked"] == agent["masked"]
+    assert case["redaction"]["untimed"][0]["time_method"] == "invalid"
+
+
+def test_contact_lens_empty_turn_untimed(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    data = contact_lens([readback_turn(3000, 3000)], {"ContactId": "contact-0003"})
+
+    post_signed(client, clock, "/webhooks/contact-lens", json.dumps(data).encode())
+    drain(runtime)
+
+    redaction = only_case(client, runtime)["redaction"]
+    assert redaction["mute_ranges_ms"] == []
+    assert redaction["untimed_values"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "field"),
+    [
+        ("/webhooks/contact-lens", contact_lens([]), "Transcript is empty"),
+        (
+            "/webhooks/contact-lens",
+            contact_lens([readback_turn(0, 10**300)]),
+            "Transcript[0].EndOffsetMillis",
+        ),
+        (
+            "/webhooks/contact-lens",
+            contact_lens([readback_turn()], {"ContactId": ["x"]}),
+            "CustomerMetadata.ContactId",
+        ),
+        (
+            "/webhooks/vcon",
+            {**vcon("hi"), "analysis": [{"type": "transcript", "body": []}]},
+            "analysis[0].body has no turns",
+        ),
+        (
+            "/webhooks/vcon",
+            {k: v for k, v in vcon("hi").items() if k != "uuid"},
+            "uuid",
+        ),
+        ("/webhooks/vcon", {**vcon("hi"), "uuid": {"id": "13800138000"}}, "uuid"),
+        ("/webhooks/vcon", {**vcon("hi"), "dialog": ["x"]}, "dialog[0]"),
+    ],
+)
+def test_bad_transcript_rejected_at_intake(
+    client: FlaskClient,
+    clock: FrozenClock,
+    runtime: Runtime,
+    path: str,
+    data: dict[str, Any],
+    field: str,
+) -> None:
+    response = post_signed(client, clock, path, json.dumps(data).encode())
+
+    assert response.status_code == 400
+    assert field in response.json["reason"]
+    assert "13800138000" not in response.json["reason"]
+    assert drain(runtime) == 0
+
+
+def vcon_turns(turn: dict[str, Any]) -> dict[str, Any]:
+    data = vcon("hi")
+    data["analysis"][0]["body"] = [{"text": "hello", **turn}]
+    return data
+
+
+def vcon_deepgram(results: dict[str, Any]) -> dict[str, Any]:
+    data = vcon("hi")
+    data["analysis"][0]["body"] = {"results": results}
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (vcon_turns({"parties": "customer"}), "body[0].parties"),
+        (vcon_turns({"parties": {}}), "body[0].parties"),
+        (vcon_turns({"start": "2026-03-02T09:00:05"}), "body[0].start"),
+        (vcon_deepgram({"utterances": ["x"]}), "utterances[0]"),
+        (vcon_deepgram({"channels": ["x"]}), "channels[0]"),
+        (
+            vcon_deepgram(
+                {
+                    "channels": [
+                        {
+                            "alternatives": [
+                                {"paragraphs": {"paragraphs": [{"start": 0, "end": 1}]}}
+                            ]
+                        }
+                    ]
+                }
+            ),
+            "paragraphs[0].sentences",
+        ),
+    ],
+)
+def test_malformed_vcon_is_400_naming_field(
+    client: FlaskClient,
+    clock: FrozenClock,
+    runtime: Runtime,
+    data: dict[str, Any],
+    field: str,
+) -> None:
+    response = post_signed(client, clock, "/webhooks/vcon", json.dumps(data).encode())
+
+    assert response.status_code == 400
+    assert field in response.json["reason"]
+    assert drain(runtime) == 0
+
+
+def test_calls_without_ids_stay_apart(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    first = contact_lens([readback_turn()])
+    second = contact_lens([{**readback_turn(), "Content": f"{READ_BACK} Thanks."}])
+
+    ids = [
+        post_signed(
+            client, clock, "/webhooks/contact-lens", json.dumps(data).encode()
+        ).json["interactions"][0]
+        for data in (first, second, first)
+    ]
+    drain(runtime)
+
+    assert ids[0] != ids[1]
+    assert ids[2] == ids[0]
+    assert len(runtime.ledger.list_cases()) == 2
+
+
+def test_vcon_numeric_uuid_not_stored(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    phone = "13800138000"
+    data = {**vcon(f"I will read it back {GROUPED} ok?"), "uuid": phone}
+
+    response = post_signed(client, clock, "/webhooks/vcon", json.dumps(data).encode())
+    drain(runtime)
+
+    assert response.status_code == 202
+    assert phone not in response.get_data(as_text=True)
+    case = only_case(client, runtime)
+    assert case["source"]["uuid"] == response.json["interactions"][0].removeprefix(
+        "vcon:"
+    )
+    stored = database_bytes(runtime)
+    assert phone.encode() not in stored
+    assert CARD.encode() not in stored
+    # A second delivery of the call meets the same case.
+    again = post_signed(client, clock, "/webhooks/vcon", json.dumps(data).encode())
+    assert again.json["interactions"] == response.json["interactions"]
+
+
+# -- Twilio sentences the worker cannot refuse -----------------------------
+
+
+@pytest.mark.parametrize("bad", [None, "-1", "1e30", "soon"])
+def test_bad_sentence_time_spares_others(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    bad: str | None,
+) -> None:
+    sentences = [dict(s) for s in SENTENCES]
+    sentences[2]["start_time"] = bad
+    for word in sentences[2]["words"]:
+        word["start_time"] = bad
+    fake_twilio.add_transcript(TRANSCRIPT_SID, sentences)
+
+    post_intelligence(client, intelligence_callback())
+    drain(runtime)
+
+    assert_no_dead_jobs(runtime)
+    case = only_case(client, runtime)
+    agent = card_finding(case, "agent_full_disclosure")
+    customer = card_finding(case, "unmasked_record")
+    assert agent["start_ms"] is None
+    assert agent["context"]["time_method"] == "invalid"
+    assert [customer["start_ms"], customer["end_ms"]] == CUSTOMER_RANGE
+    assert case["redaction"]["mute_ranges_ms"] == [CUSTOMER_RANGE]
+    assert case["redaction"]["untimed_values"] == 1
+
+
+def test_huge_word_times_untimed(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    sentences = [dict(s) for s in SENTENCES]
+    sentences[2]["end_time"] = "1e30"
+    sentences[2]["words"] = [
+        {**word, "end_time": "1e30"} for word in sentences[2]["words"]
+    ]
+    fake_twilio.add_transcript(TRANSCRIPT_SID, sentences)
+
+    post_intelligence(client, intelligence_callback())
+    assert drain(runtime) == 1
+
+    assert_no_dead_jobs(runtime)
+    agent = card_finding(only_case(client, runtime), "agent_full_disclosure")
+    assert agent["context"]["time_method"] == "invalid"
+
+
+def test_failed_transcription_ignored(client: FlaskClient, runtime: Runtime) -> None:
+    params = transcription("")
+    params["TranscriptionStatus"] = "failed"
+    del params["TranscriptionText"]
+
+    response = post_form(client, "/webhooks/twilio/transcription", params)
+
+    assert response.status_code == 202
+    assert response.json == {"status": "ignored", "delivery": "TR" + "2f" * 16}
+    assert drain(runtime) == 0
+
+
+def test_twilio_signed_with_empty_query(client: FlaskClient) -> None:
+    path = "/webhooks/twilio/transcription?"
+    response = post_form(client, path, transcription("hello"))
+
+    assert response.status_code == 202
+
+
+# -- muted copies: retry after a failure, never a stale file ---------------
+
+
+def test_failed_copy_can_be_retried(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+) -> None:
+    case = recorded_case(client, runtime, fake_twilio)
+    url = f"/api/cases/{case['id']}/recording"
+    (recordings / "call.wav").write_bytes(b"not a wav")
+
+    assert client.post(url, json={"path": "call.wav"}).json["status"] == "queued"
+    assert client.post(url, json={"path": "call.wav"}).json["status"] == "duplicate"
+    drain(runtime)
+    assert "error" in only_case(client, runtime)["source"]["muted_recording"]
+    assert client.get(url).status_code == 404
+
+    (recordings / "call.wav").write_bytes(make_wav(CALL_SECONDS))
+    assert client.post(url, json={"path": "call.wav"}).json["status"] == "queued"
+    drain(runtime)
+    copy = only_case(client, runtime)["source"]["muted_recording"]
+    assert "error" not in copy
+    with client.get(url) as download:
+        assert download.status_code == 200
+        assert_silent_exactly(download.data, copy["ranges_ms"])
+    # The copy exists, so the same request queues nothing.
+    assert client.post(url, json={"path": "call.wav"}).json["status"] == "duplicate"
+    assert drain(runtime) == 0
+
+
+def test_stale_copy_deleted_on_failure(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+) -> None:
+    case = recorded_case(client, runtime, fake_twilio)
+    url = f"/api/cases/{case['id']}/recording"
+    (recordings / "old.wav").write_bytes(make_wav(CALL_SECONDS))
+    client.post(url, json={"path": "old.wav"})
+    drain(runtime)
+    with client.get(url) as download:
+        assert download.status_code == 200
+
+    (recordings / "new.wav").write_bytes(b"RIFF broken")
+    client.post(url, json={"path": "new.wav"})
+    drain(runtime)
+
+    assert "error" in only_case(client, runtime)["source"]["muted_recording"]
+    assert client.get(url).status_code == 404
+    assert not (runtime.settings.data_dir / "recordings" / f"{case['id']}.wav").exists()
+
+
+def test_mismatched_copy_not_served(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+) -> None:
+    case = recorded_case(client, runtime, fake_twilio)
+    url = f"/api/cases/{case['id']}/recording"
+    (recordings / "call.wav").write_bytes(make_wav(CALL_SECONDS))
+    client.post(url, json={"path": "call.wav"})
+    drain(runtime)
+
+    saved = runtime.settings.data_dir / "recordings" / f"{case['id']}.wav"
+    saved.write_bytes(make_wav(1))
+
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"path": "call\x00.wav"},
+        {"url": "https://[::1/x.wav"},
+        {"path": 7},
+    ],
+)
+def test_recording_request_with_bad_value_400(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    body: dict[str, Any],
+) -> None:
+    case = recorded_case(client, runtime, fake_twilio)
+
+    response = client.post(f"/api/cases/{case['id']}/recording", json=body)
+
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("times", "timed"),
+    [
+        ((1000, 2000), True),
+        ((5000, 1000), False),
+        ((3000, 3000), False),
+        ((None, 2000), False),
+        ((0, 10**30), False),
+    ],
+)
+def test_mute_ranges_count_unusable_times(
+    times: tuple[int | None, int | None], timed: bool
+) -> None:
+    spoken = Finding(
+        "s1",
+        0,
+        16,
+        "BANK_CARD",
+        "full",
+        "unmasked_record",
+        "medium",
+        "card",
+        0.9,
+        "4532********3850",
+        start_ms=times[0],
+        end_ms=times[1],
+    )
+    phrase = dataclasses.replace(spoken, type="RISKY_PHRASE", behaviour=None)
+
+    ranges, untimed = mute_ranges([spoken, phrase])
+
+    assert ranges == ([times] if timed else [])
+    assert untimed == ([] if timed else [spoken])

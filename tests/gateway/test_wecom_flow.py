@@ -7,17 +7,20 @@ adapter tests is imported, so nothing here can reach the real host.
 
 from __future__ import annotations
 
+import datetime
+import io
 import json
 import logging
 import os
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from PIL import Image
 from stdnum.cn import ric
 
 from adapters.wecom.api import MAX_TEXT_BYTES
@@ -58,6 +61,11 @@ AES_KEY = "Zyxwvutsrqponmlkjihgfedcba9876543210ABCDEFG"
 SENDER = "zhangsan"
 MANAGER = "lisi"
 OPEN_KFID = "wkRedlineKf01"
+# A file name that names a person and contains an ID number. Neither may be stored.
+FILE_BASE17 = "11010519850307123"
+FILE_ID = FILE_BASE17 + ric.calc_check_digit(FILE_BASE17 + "0")
+FILE_PERSON = "王小明"
+FILE_NAME = f"{FILE_PERSON}身份证{FILE_ID}.png"
 
 APP_SETTINGS = WeComAppSettings(
     name="support",
@@ -77,23 +85,31 @@ def stored_bytes(data_dir: Path) -> bytes:
     return b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
 
 
+def build_runtime(
+    settings: Settings, clock: FrozenClock, fake: FakeWeCom, **changes: Any
+) -> Runtime:
+    """Build a runtime for the fake's app, with SENDER in team billing."""
+    fake.add_members(SENDER, MANAGER)
+    configured = replace(
+        settings,
+        wecom=WeComSettings(
+            apps=(APP_SETTINGS,),
+            api_base=fake.api_base_url,
+            agents={SENDER: ("Zhang San", "billing")},
+            managers=(MANAGER,),
+        ),
+        **changes,
+    )
+    return Runtime.build(configured, clock=clock)
+
+
 @pytest.fixture
 def wecom(
     settings: Settings,
     clock: FrozenClock,
     fake_wecom: FakeWeCom,  # noqa: F811
 ) -> Iterator[tuple[Runtime, FlaskClient, FakeWeCom]]:
-    fake_wecom.add_members(SENDER, MANAGER)
-    configured = replace(
-        settings,
-        wecom=WeComSettings(
-            apps=(APP_SETTINGS,),
-            api_base=fake_wecom.api_base_url,
-            agents={SENDER: ("Zhang San", "billing")},
-            managers=(MANAGER,),
-        ),
-    )
-    runtime = Runtime.build(configured, clock=clock)
+    runtime = build_runtime(settings, clock, fake_wecom)
     yield runtime, create_app(runtime).test_client(), fake_wecom
     runtime.database.close()
 
@@ -302,7 +318,7 @@ def test_failed_media_on_reported_case_warns(
     assert len(fake.sent) == 2
     touser, text = fake.sent[1]
     assert touser == f"{SENDER}|{MANAGER}"
-    assert "an image in this conversation was not inspected" in text
+    assert "an image in this conversation could not be checked" in text
     assert "errcode 40007" in text
     assert f"(case {first.case_id})" in text
 
@@ -361,12 +377,16 @@ def test_new_media_failure_on_retry_is_listed(
     events = [e for e in case["history"] if e["action"] == "not_inspected"]
     assert len(events) == 2
 
+    # One warning carries the finding and the image with its first reason,
+    # because a media item is warned about once, however often it fails.
     [(touser, text)] = fake.sent
     assert touser == f"{SENDER}|{MANAGER}"
     assert MASKED_ID in text
-    assert "an image in this conversation was not inspected" in text
-    assert "errcode 40007" in text
+    assert text.count("an image in this conversation could not be checked") == 1
+    assert "extraction failed" in text
+    assert "errcode 40007" not in text
     assert ID not in text
+    assert all(item["warned_at"] for item in listed)
 
 
 def test_not_inspected_needs_existing_case(
@@ -375,29 +395,6 @@ def test_not_inspected_needs_existing_case(
     runtime, _, _ = wecom
     item = {"segment": "1", "kind": "image", "media_id": "m", "reason": "r"}
     assert runtime.ledger.add_not_inspected("c_0000000000000000", [item]) == []
-
-
-def test_media_over_limit_is_not_inspected(
-    settings: Settings,
-    clock: FrozenClock,
-    fake_wecom: FakeWeCom,  # noqa: F811
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    configured = replace(
-        settings,
-        max_attachment_bytes=1024,
-        wecom=WeComSettings(apps=(APP_SETTINGS,), api_base=fake_wecom.api_base_url),
-    )
-    runtime = Runtime.build(configured, clock=clock)
-    client = create_app(runtime).test_client()
-    fake_wecom.add_media("media-big", b"\x89PNG" + b"0" * 4096, "image/png", "big.png")
-    post_callback(client, clock, image_message("media-big", "7500"))
-
-    outcome = runtime.worker.handlers[WECOM_MESSAGE](claim_one(runtime))
-    assert outcome.verdict == "not inspected"
-    assert outcome.case_id is None
-    assert "larger than the download limit of 1024 bytes" in caplog.text
-    runtime.database.close()
 
 
 def test_warning_text_keeps_not_inspected_within_limit() -> None:
@@ -420,32 +417,222 @@ def test_warning_text_keeps_not_inspected_within_limit() -> None:
     text = warning_text([finding] * 30, "c_1", items)
     assert len(text.encode("utf-8")) <= MAX_TEXT_BYTES
     assert MASKED_ID in text
-    assert text.count("was not inspected") == MAX_WARNED_NOT_INSPECTED
+    assert text.count("could not be checked") == MAX_WARNED_NOT_INSPECTED
     assert "… 1 more attachment(s) not inspected" in text
     assert "more finding(s)" in text
     assert "r" * 101 not in text
     assert text.endswith("(case c_1)")
 
 
-def test_unreadable_image_is_not_clean(
+def corrupt_png() -> bytes:
+    """A real PNG of noise, cut in half."""
+    buffer = io.BytesIO()
+    Image.effect_noise((48, 48), 64).convert("L").save(buffer, "PNG")
+    data = buffer.getvalue()
+    return data[: len(data) // 2]
+
+
+def oversize_pdf() -> bytes:
+    return b"%PDF-1.4\n" + b"0" * 8192
+
+
+def kf_file_item(msg_id: str, media_id: str) -> dict[str, Any]:
+    return {
+        "msgid": msg_id,
+        "external_userid": "wmCustomer01",
+        "send_time": 1_772_443_860,
+        "origin": 3,
+        "msgtype": "file",
+        "file": {"media_id": media_id},
+    }
+
+
+def kf_event(token: str = "tok3") -> str:
+    return event_xml(
+        "kf_msg_or_event",
+        f"<Token><![CDATA[{token}]]></Token>"
+        f"<OpenKfId><![CDATA[{OPEN_KFID}]]></OpenKfId>",
+        corp_id=TEST_CORP_ID,
+        agent_id=str(TEST_AGENT_ID),
+    )
+
+
+# Media that cannot be inspected, as (channel, media kind, content served under
+# FILE_NAME or None for a media id that WeCom does not know, expected reason).
+MEDIA_FAILURES = [
+    pytest.param("app", "image", None, "errcode 40007", id="errcode-40007"),
+    pytest.param(
+        "app", "image", corrupt_png, "the file is truncated", id="corrupt-png"
+    ),
+    pytest.param(
+        "kf",
+        "file",
+        oversize_pdf,
+        "larger than the download limit of 4096 bytes",
+        id="oversize-file",
+    ),
+]
+
+
+@pytest.mark.parametrize(("channel", "kind", "content", "reason"), MEDIA_FAILURES)
+def test_uninspected_media_opens_case(
+    channel: str,
+    kind: str,
+    content: Callable[[], bytes] | None,
+    reason: str,
+    settings: Settings,
+    clock: FrozenClock,
+    fake_wecom: FakeWeCom,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime = build_runtime(settings, clock, fake_wecom, max_attachment_bytes=4096)
+    client = create_app(runtime).test_client()
+    if content is not None:
+        fake_wecom.add_media("media-x", content(), "image/png", FILE_NAME)
+    if channel == "app":
+        msg_id, sender = "7600", "Zhang San"
+        post_callback(client, clock, image_message("media-x", msg_id))
+    else:
+        msg_id, sender = "kf-31", "customer"
+        fake_wecom.add_kf_message(OPEN_KFID, kf_item("kf-30", 5, "您好", SENDER))
+        fake_wecom.add_kf_message(OPEN_KFID, kf_file_item(msg_id, "media-x"))
+        post_callback(client, clock, kf_event())
+    job = claim_one(runtime)
+    handler = runtime.worker.handlers[job.kind]
+
+    first = handler(job)
+    assert first.verdict.endswith("warned, 1 attachment(s) not inspected")
+    [case] = client.get("/api/cases").get_json()["cases"]
+    assert case["id"] == first.case_id
+    assert case["severity"] == "low"
+    assert case["status"] == "open"
+    assert case["behaviours"] == []
+    assert case["findings"] == []
+    assert case["agent_id"] == "Zhang San"
+    assert case["team"] == "billing"
+    [item] = case["source"]["not_inspected"]
+    assert item["kind"] == kind
+    assert item["msg_id"] == msg_id
+    assert item["media_id"] == "media-x"
+    assert item["sender"] == sender
+    assert reason in item["reason"]
+    assert item["sent_at"].endswith("Z")
+    assert item["listed_at"] == item["warned_at"] == "2026-03-02T09:30:00Z"
+    history = client.get(f"/api/cases/{case['id']}").get_json()["history"]
+    [event] = [e for e in history if e["action"] == "not_inspected"]
+    assert reason in event["note"]
+
+    [(touser, text)] = fake_wecom.sent
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert "could not be checked" in text
+    assert "send it again so that it can be checked" in text
+    assert "请重新发送" in text
+    assert reason in text
+    assert f"(case {case['id']})" in text
+
+    # The same job again, as after a lost lease: nothing is added or sent.
+    if channel == "kf":
+        SqliteKeyValue(runtime.database).set(kf_cursor_key(TEST_CORP_ID, OPEN_KFID), "")
+    before = client.get(f"/api/cases/{case['id']}").get_json()
+    again = handler(job)
+    assert again.verdict.endswith("already reported, 1 attachment(s) not inspected")
+    assert client.get(f"/api/cases/{case['id']}").get_json() == before
+    assert len(client.get("/api/cases").get_json()["cases"]) == 1
+    assert len(fake_wecom.sent) == 1
+
+    assert runtime.disposal is not None
+    an_hour_later = clock() + datetime.timedelta(hours=1)
+    [digest] = runtime.disposal.daily_digest(an_hour_later)
+    assert digest.team == "billing"
+    assert digest.lines[0].endswith("1 media not inspected.")
+    assert "Not inspected, check by hand:" in digest.lines
+    [line] = [line for line in digest.lines if line.startswith(case["id"])]
+    assert f"wecom {kind} message {msg_id} from {sender}: " in line
+    assert reason in line
+    assert f"<td>Not inspected</td><td>{case['id']}</td>" in digest.html
+    # The next day's digest does not list it again.
+    next_day = an_hour_later + datetime.timedelta(days=1)
+    assert runtime.disposal.daily_digest(next_day) == []
+    [summary] = runtime.disposal.weekly_summary(an_hour_later)
+    assert "1 of the low cases only list media not inspected." in summary.lines
+
+    stored = stored_bytes(settings.data_dir)
+    assert FILE_PERSON.encode() not in stored
+    for start in range(len(FILE_ID) - 9):
+        assert FILE_ID[start : start + 10].encode() not in stored
+    assert FILE_ID not in caplog.text
+    assert FILE_PERSON not in caplog.text
+    assert FILE_ID not in text
+    runtime.database.close()
+
+
+def test_voice_opens_no_case_alone(
     wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
 ) -> None:
     runtime, client, fake = wecom
-    fake.add_media("media-1", b"not an image at all", "image/jpeg", "photo.jpg")
-    image = message_xml(
-        "image",
-        "<PicUrl><![CDATA[http://127.0.0.1/p.jpg]]></PicUrl>"
-        "<MediaId><![CDATA[media-1]]></MediaId>",
-        corp_id=TEST_CORP_ID,
-        msg_id="7200",
-        agent_id=str(TEST_AGENT_ID),
-    )
-    assert post_callback(client, clock, image).status_code == 200
-    job = runtime.queue.claim(60)
-    assert job is not None
-    outcome = runtime.worker.handlers[WECOM_MESSAGE](job)
-    assert outcome.verdict == "not inspected"
-    assert len(fake.requests_to("media/get")) == 1
+    voice = {
+        "msgid": "kf-41",
+        "external_userid": "wmCustomer01",
+        "send_time": 1_772_443_900,
+        "origin": 3,
+        "msgtype": "voice",
+        "voice": {"media_id": "media-voice"},
+    }
+    fake.add_kf_message(OPEN_KFID, voice)
+    post_callback(client, clock, kf_event("tok4"))
+    job = claim_one(runtime)
+    alone = runtime.worker.handlers[job.kind](job)
+    runtime.queue.complete(job.id)
+
+    # Voice content is not inspected yet, which is no failure that needs a case.
+    assert alone.verdict == "synced 1 kf message(s), 1 interaction(s): not inspected"
+    assert client.get("/api/cases").get_json()["cases"] == []
+    assert fake.sent == []
+
+    # With a finding in the same conversation, the case lists the voice too.
+    fake.add_kf_message(OPEN_KFID, {**voice, "msgid": "kf-42"})
+    fake.add_kf_message(OPEN_KFID, kf_item("kf-43", 5, f"身份证号是{ID}", SENDER))
+    post_callback(client, clock, kf_event("tok5"))
+    assert runtime.worker.drain() == 1
+    [case] = client.get("/api/cases").get_json()["cases"]
+    assert case["severity"] == "high"
+    [item] = case["source"]["not_inspected"]
+    assert item["msg_id"] == "kf-42"
+    assert item["kind"] == "voice"
+    assert item["warned_at"]
+    [(touser, text)] = fake.sent
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert MASKED_ID in text
+    assert "a voice message in this conversation was not checked" in text
+    assert "so that it can be checked" not in text
+
+
+def test_media_warning_retried_after_busy(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    fake.fail_next("message/send", -1, "system busy")
+    post_callback(client, clock, image_message("media-gone", "7700"))
+
+    # WeCom is busy: the case keeps the listing, and the job waits.
+    assert runtime.worker.drain() == 1
+    assert fake.sent == []
+    [case] = client.get("/api/cases").get_json()["cases"]
+    [item] = case["source"]["not_inspected"]
+    assert "warned_at" not in item
+
+    clock.advance(seconds=61)
+    assert runtime.worker.drain() == 1
+    assert runtime.queue.counts().get("done") == 1
+    [(touser, text)] = fake.sent
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert "errcode 40007" in text
+    case = client.get(f"/api/cases/{case['id']}").get_json()
+    [item] = case["source"]["not_inspected"]
+    assert item["warned_at"] == "2026-03-02T09:31:01Z"
+    events = [e for e in case["history"] if e["action"] == "not_inspected"]
+    assert len(events) == 1
 
 
 # --- URL verification and rejected callbacks -----------------------------

@@ -74,6 +74,7 @@ def hosts() -> Iterator[tuple[Host, Host]]:
         ("https://u:p@media.example.com/a.wav", ("media.example.com",), "user name"),
         ("https://media.example.com:99999/a.wav", ("media.example.com",), "port"),
         ("file:///etc/passwd", ("media.example.com",), "not an allowed"),
+        ("https://[::1/a.wav", ("media.example.com",), "not a valid URL"),
     ],
 )
 def test_check_recording_url(
@@ -191,6 +192,8 @@ def test_read_recording_rejects_ways_out(tmp_path: Path) -> None:
         read_recording(".", folder, 10_000)
     with pytest.raises(RecordingRejected, match="REDLINE_RECORDINGS_DIR is not set"):
         read_recording("link.wav", None, 10_000)
+    with pytest.raises(RecordingRejected, match="NUL character"):
+        read_recording("a.wav\x00.txt", folder, 10_000)
 
 
 @pytest.mark.parametrize(

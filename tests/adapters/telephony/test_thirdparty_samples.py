@@ -10,6 +10,8 @@ import pytest
 from adapters.telephony.contact_lens import interaction_from_analysis
 from adapters.telephony.vcon import interaction_from_vcon
 
+ID_KEY = b"id-key-for-telephony-tests"
+
 SAMPLES = Path("/work/shared/thirdparty")
 
 pytestmark = pytest.mark.skipif(
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.skipif(
 def test_contact_lens_examples(name: str) -> None:
     data = json.loads((SAMPLES / "aws-contact-lens" / name).read_text())
 
-    interaction = interaction_from_analysis(data)
+    interaction = interaction_from_analysis(data, id_key=ID_KEY)
 
     assert len(interaction.segments) == 10
     assert [s.speaker for s in interaction.segments] == ["agent", "customer"] * 5
@@ -44,7 +46,7 @@ def test_contact_lens_examples(name: str) -> None:
 def test_vcon_examples(name: str, redacted: bool) -> None:
     data = json.loads((SAMPLES / "vcon" / name).read_text())
 
-    interaction = interaction_from_vcon(data)
+    interaction = interaction_from_vcon(data, id_key=ID_KEY)
 
     # The sample's diarization gives every word speaker 0, so the whole call
     # lands on party 0, the caller.

@@ -9,15 +9,17 @@ from typing import Any
 import pytest
 
 from adapters.errors import PayloadInvalid
-from adapters.telephony.transcript import finding_time_range
+from adapters.telephony.transcript import TIME_ERROR, finding_time_range
 from adapters.telephony.twilio import (
     TRANSCRIPT_AVAILABLE,
     parse_transcript_callback,
     recording_url,
     recording_wav_url,
     transcript_interaction,
+    transcription_completed,
     transcription_interaction,
 )
+from detectors.types import Interaction
 
 TRANSCRIPT_SID = "GT" + "a1" * 16
 ACCOUNT_SID = "AC" + "b2" * 16
@@ -137,14 +139,69 @@ def test_other_event_type_rejected() -> None:
         transcript_interaction(callback, fake_fetch)
 
 
-def test_bad_start_time_names_field() -> None:
+def interaction_of(sentences: list[dict[str, Any]]) -> Interaction:
     callback = parse_transcript_callback(
         json.dumps(callback_body()).encode(), "application/json"
     )
-    broken = [{**SENTENCES[1], "start_time": "soon"}]
+    return transcript_interaction(callback, lambda sid: sentences)
 
-    with pytest.raises(PayloadInvalid, match=r"sentences\[0\]\.start_time"):
-        transcript_interaction(callback, lambda sid: broken)
+
+@pytest.mark.parametrize("start_time", [None, "-1", "soon", "1e30", 1e300, "nan"])
+def test_bad_sentence_time_untimed(start_time: object) -> None:
+    broken = [{**SENTENCES[1], "start_time": start_time}, SENTENCES[0]]
+
+    untimed, timed = interaction_of(broken).segments
+
+    assert (untimed.start_ms, untimed.end_ms) == (None, None)
+    assert "sentences[0].start_time" in untimed.extra[TIME_ERROR]
+    assert finding_time_range(untimed, 0, 2) == (None, None, "invalid")
+    assert (timed.start_ms, timed.end_ms) == (3500, 5250)
+    assert TIME_ERROR not in timed.extra
+
+
+def test_reversed_sentence_untimed() -> None:
+    inverted = [{**SENTENCES[0], "start_time": "5.25", "end_time": "3.5"}]
+
+    segment = interaction_of(inverted).segments[0]
+
+    assert (segment.start_ms, segment.end_ms) == (None, None)
+    assert segment.extra[TIME_ERROR] == "sentences[0] ends before it starts"
+    # The words still place a value within the sentence.
+    start = segment.text.index("moment")
+    assert finding_time_range(segment, start, start + 6) == (4100, 4600, "words")
+
+
+def test_broken_sentence_fields_tolerated() -> None:
+    broken = [
+        {**SENTENCES[1], "media_channel": "left", "transcript": None, "sid": 7},
+        "not a sentence",
+        SENTENCES[0],
+    ]
+
+    segments = interaction_of(broken).segments  # type: ignore[arg-type]
+
+    assert [s.text for s in segments] == ["", "Sure, one moment please."]
+    assert segments[0].speaker == "customer"
+    assert [s.id for s in segments] == ["sentence-1", "sentence-2"]
+
+
+def test_words_outside_their_sentence_clamped() -> None:
+    words = [
+        {"word": "Sure,", "start_time": "1.0", "end_time": "3.8"},
+        {"word": "one", "start_time": None, "end_time": "4.1"},
+        {"word": "moment", "start_time": "4.1", "end_time": "99"},
+        {"word": "please.", "start_time": "6.0", "end_time": "7.0"},
+    ]
+    sentence = {**SENTENCES[0], "words": words}
+
+    segment = interaction_of([sentence]).segments[0]
+
+    assert [
+        (w["text"], w["start_ms"], w["end_ms"]) for w in segment.extra["words"]
+    ] == [
+        ("Sure,", 3500, 3800),
+        ("moment", 4100, 5250),
+    ]
 
 
 def test_classic_transcription_one_segment() -> None:
@@ -168,7 +225,20 @@ def test_classic_transcription_one_segment() -> None:
 def test_failed_transcription_rejected() -> None:
     params = [("CallSid", CALL_SID), ("TranscriptionStatus", "failed")]
 
+    assert not transcription_completed(params)
+    assert transcription_completed([("CallSid", CALL_SID)])
     with pytest.raises(PayloadInvalid, match="TranscriptionStatus"):
+        transcription_interaction(params)
+
+
+def test_transcription_account_sid_checked() -> None:
+    params = [
+        ("AccountSid", "+8613812345678"),
+        ("CallSid", CALL_SID),
+        ("TranscriptionText", "hello"),
+    ]
+
+    with pytest.raises(PayloadInvalid, match="AccountSid is not a Twilio SID"):
         transcription_interaction(params)
 
 

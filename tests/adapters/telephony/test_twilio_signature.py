@@ -94,6 +94,25 @@ def test_default_port_variants(signed_url: str, received_url: str) -> None:
     verify_twilio(received_url, params, sign(signed_url, params), TOKEN)
 
 
+@pytest.mark.parametrize(
+    ("signed_url", "received_url"),
+    [
+        ("https://hooks.example.test/a?", "https://hooks.example.test/a?"),
+        ("https://hooks.example.test/a?", "https://hooks.example.test/a"),
+        ("https://hooks.example.test/a", "https://hooks.example.test/a?"),
+        ("https://hooks.example.test:443/a?", "https://hooks.example.test/a?"),
+    ],
+)
+def test_empty_query_with_and_without_question_mark(
+    signed_url: str, received_url: str
+) -> None:
+    params = [("CallSid", "CA" + "8" * 32)]
+
+    matched = verify_twilio(received_url, params, sign(signed_url, params), TOKEN)
+
+    assert matched.removesuffix("?") == "https://hooks.example.test/a"
+
+
 def test_public_base_url_replaces_internal_host() -> None:
     params = [("CallSid", "CA" + "2" * 32)]
     signature = sign("https://public.example.test/prod/twilio/voice?a=1", params)
