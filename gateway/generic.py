@@ -37,6 +37,7 @@ from adapters.errors import (
     SignatureInvalid,
 )
 from adapters.telephony.contact_lens import interaction_from_analysis
+from adapters.telephony.transcript import keyed_id
 from detectors.engine import Detector
 from detectors.schema import (
     ValidationError,
@@ -197,8 +198,11 @@ def receive_signed(route: str, parse: Parser) -> Response:
         "interactions": [interaction_to_dict(i) for i in interactions],
         "callback_url": callback_url,
     }
+    secret = runtime.detector.fingerprint_key
     queued = runtime.queue.enqueue(
-        GENERIC_INTERACTIONS, payload, _dedupe_key(source.name, ids, body)
+        GENERIC_INTERACTIONS,
+        payload,
+        _dedupe_key(source.name, [keyed_id(i, secret) for i in ids], body),
     )
     runtime.worker.notify()
     verdict = "queued" if queued else "duplicate"
@@ -359,8 +363,10 @@ class GenericInteractionsHandler:
         voice = self.voice if interaction.channel == "voice" else None
         detect = self.detector.detect if voice is None else voice.detect
         report = detect(interaction)
-        key = f"generic:{source.name}:{interaction.id}"
+        secret = self.detector.fingerprint_key
+        key = f"generic:{source.name}:{keyed_id(interaction.id, secret)}"
         platform = f"generic:{source.name}"
+        stored_source = safe_source(interaction.source, secret)
         agent_id = _agent_for(interaction, report.findings)
         update: CaseUpdate | None
         if voice is not None:
@@ -370,7 +376,7 @@ class GenericInteractionsHandler:
                 key,
                 platform,
                 interaction.channel,
-                interaction.source,
+                stored_source,
                 report.findings,
                 agent_id=agent_id,
                 team=interaction.team,
@@ -421,3 +427,34 @@ def _agent_for(interaction: Interaction, findings: list[Finding]) -> str | None:
             return segment.agent_id
     agents = interaction.agent_ids
     return agents[0] if agents else None
+
+
+# How deep and how wide an integrator's `source` object is kept in a case.
+MAX_SOURCE_DEPTH = 3
+MAX_SOURCE_ITEMS = 50
+
+
+def safe_source(source: Any, key: bytes, depth: int = 0) -> Any:
+    """Return an integrator's `source` object fit to keep in the ledger.
+
+    Keys and values that are plain ids stay as they are. Any other text,
+    which could be a phone number or a name, becomes its keyed hash (see
+    `keyed_id`), so cases of one customer record still match. Numbers
+    become text first; deeper or longer structures are cut.
+    """
+    if isinstance(source, dict):
+        if depth >= MAX_SOURCE_DEPTH:
+            return "…"
+        return {
+            keyed_id(str(name)[:128] or "-", key): safe_source(value, key, depth + 1)
+            for name, value in list(source.items())[:MAX_SOURCE_ITEMS]
+        }
+    if isinstance(source, list):
+        if depth >= MAX_SOURCE_DEPTH:
+            return "…"
+        return [
+            safe_source(value, key, depth + 1) for value in source[:MAX_SOURCE_ITEMS]
+        ]
+    if source is None or isinstance(source, bool):
+        return source
+    return keyed_id(str(source) or "-", key)

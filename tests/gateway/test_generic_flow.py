@@ -313,3 +313,25 @@ def test_sources_setting_parsed() -> None:
     sources = Settings.from_env({"REDLINE_GENERIC_SOURCES": value}).generic_sources
     assert sources == (GenericSourceSettings("crm", "s3cret", ("hooks.example.com",)),)
     assert "s3cret" not in repr(sources)
+
+
+def test_integrator_ids_and_source_are_hashed_when_personal(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime, settings: Settings
+) -> None:
+    phone = "13812345678"
+    for text in (f"Your ID {ID} is on file", f"card {CARD} too"):
+        data = chat(f"+86{phone}", text)
+        data["source"] = {"ticket": "T-1", "caller": f"Zhang San {phone}"}
+        response = post(client, clock, encode(data))
+        assert response.status_code == 202
+        assert response.json["interactions"] == [f"+86{phone}"]
+        clock.advance(seconds=1)
+    runtime.worker.drain()
+    (case,) = runtime.ledger.list_cases()
+    assert case.interaction_key.startswith("generic:crm:h-")
+    assert case.source["ticket"] == "T-1"
+    assert case.source["caller"].startswith("h-")
+    runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = (settings.data_dir / "redline.db").read_bytes()
+    assert phone.encode() not in stored
+    assert b"Zhang San" not in stored
