@@ -60,6 +60,8 @@ MAX_FOLDED_LINES = 60
 ALERT_REF = "alert:"
 # Alerts that go by SMS too.
 URGENT_KINDS = frozenset({CASE_ALERT, ESCALATION, STORM})
+# How far back a digest reaches to cover days the gateway was down.
+MAX_CATCH_UP_DAYS = 14
 # Cases listed in one digest; the rest are counted.
 MAX_DIGEST_CASES = 40
 
@@ -254,13 +256,16 @@ class Disposal:
         # finds the alert taken and only moves the case.
         alert.key = f"case:{case.id}:{action}:{level}:{case.sla_deadline}"
         alert.kind = ESCALATION
-        alert.title = f"Escalated (level {level}): {alert.title}"
-        alert.lines.insert(
-            0, f"Not acknowledged by {self._local(case.sla_deadline)}; now yours."
-        )
+        if action == "escalated":
+            alert.title = f"Escalated (level {level}): {alert.title}"
+            first = f"Not acknowledged by {self._local(case.sla_deadline)}; now yours."
+        else:
+            alert.title = f"Reminder (level {level}): {alert.title}"
+            first = f"Still not acknowledged by {self._local(case.sla_deadline)}."
+        alert.lines.insert(0, first)
         alert.sms_text = (
             f"Redline升级: {BEHAVIOUR_SHORT_ZH.get(behaviour, '高风险')} "
-            f"案件{case.id[-6:]}超时未处理, 请{self._local_hm(deadline)}前处理"
+            f"案件{case.id}超时未处理, 请{self._local_hm(deadline)}前处理"
         )
         throttle_key = (
             f"escalation|{case.team or '-'}|{case.agent_id}|{behaviour}|{level}"
@@ -293,15 +298,19 @@ class Disposal:
         )
         throttled = self.settings.throttle_minutes > 0
         if throttled and throttle_key and self.store.throttled(throttle_key, since):
-            return self._create_or_fold(alert, throttle_key, since, case, recipients)
-        if throttled and self.store.count_since(alert.kind, case.team, since) >= (
-            self.settings.storm_limit
-        ):
+            return self._create_or_fold(
+                alert, throttle_key, since, case, recipients, level
+            )
+        if throttled and self.store.count_since(
+            alert.kind, case.team, since, level
+        ) >= (self.settings.storm_limit):
             storm = self._storm_alert(case, alert.kind, level)
-            storm_key = f"storm|{alert.kind}|{case.team or '-'}"
-            return self._create_or_fold(storm, storm_key, since, case, recipients)
+            storm_key = f"storm|{alert.kind}|{case.team or '-'}|{level}"
+            return self._create_or_fold(
+                storm, storm_key, since, case, recipients, level
+            )
         key = throttle_key if throttled and throttle_key else f"single|{alert.key}"
-        return self._create_or_fold(alert, key, since, case, recipients)
+        return self._create_or_fold(alert, key, since, case, recipients, level)
 
     def _create_or_fold(
         self,
@@ -310,6 +319,7 @@ class Disposal:
         since: str,
         case: Case,
         recipients: Sequence[Recipient],
+        level: int,
     ) -> str:
         line = f"+ case {case.id}: {_case_summary(case)}"
 
@@ -331,7 +341,7 @@ class Disposal:
             fold,
             case.agent_id,
             main_behaviour(case),
-            level=0,
+            level=level,
         )
         if result is None:
             return "counted in already"
@@ -399,7 +409,7 @@ class Disposal:
             status_line=_status_line(case),
             sms_text=(
                 f"Redline高风险: {BEHAVIOUR_SHORT_ZH.get(behaviour, behaviour)} "
-                f"案件{case.id[-6:]} 请{self._local_hm(case.sla_deadline)}前处理"
+                f"案件{case.id} 请{self._local_hm(case.sla_deadline)}前处理"
             ),
         )
 
@@ -561,8 +571,10 @@ class Disposal:
             local >= daily_at
             and self.kv.get("digest.daily") != local.date().isoformat()
         ):
-            sent += self.daily_digest(daily_at.astimezone(datetime.UTC))
+            until = daily_at.astimezone(datetime.UTC)
+            sent += self.daily_digest(until, self._last_until("digest.daily.until"))
             self.kv.set("digest.daily", local.date().isoformat())
+            self.kv.set("digest.daily.until", iso(until))
         days_back = (local.weekday() - self.settings.weekly_day) % 7
         weekly_date = local.date() - datetime.timedelta(days=days_back)
         weekly_at = datetime.datetime.combine(
@@ -572,18 +584,55 @@ class Disposal:
             weekly_date -= datetime.timedelta(days=7)
             weekly_at -= datetime.timedelta(days=7)
         if self.kv.get("summary.weekly") != weekly_date.isoformat():
-            sent += self.weekly_summary(weekly_at.astimezone(datetime.UTC))
+            until = weekly_at.astimezone(datetime.UTC)
+            sent += self.weekly_summary(until, self._last_until("summary.weekly.until"))
             self.kv.set("summary.weekly", weekly_date.isoformat())
+            self.kv.set("summary.weekly.until", iso(until))
         return sent
 
-    def daily_digest(self, until: datetime.datetime | None = None) -> list[Alert]:
-        """Send each team the medium cases of the 24 hours before `until`.
+    def _last_until(self, name: str) -> datetime.datetime | None:
+        """Return where the last scheduled digest of a kind ended, if known."""
+        stamp = self.kv.get(name) if self.kv is not None else None
+        try:
+            return _parse_iso(stamp) if isinstance(stamp, str) else None
+        except ValueError:
+            return None
+
+    def _window(
+        self,
+        until: datetime.datetime,
+        days: int,
+        since: datetime.datetime | None,
+    ) -> datetime.datetime:
+        """Return the start of a digest period that ends at `until`.
+
+        It is the same local time `days` days earlier, so a change to or
+        from summer time neither drops nor repeats an hour. When an earlier
+        digest ended before that (the gateway was down), the period starts
+        there instead, up to `MAX_CATCH_UP_DAYS` back, so no case is missed.
+        """
+        local = until.astimezone(self.settings.zone)
+        start = (local - datetime.timedelta(days=days)).astimezone(datetime.UTC)
+        if since is not None and since < start:
+            floor = until - datetime.timedelta(days=MAX_CATCH_UP_DAYS)
+            start = max(since, floor)
+        return start
+
+    def daily_digest(
+        self,
+        until: datetime.datetime | None = None,
+        since: datetime.datetime | None = None,
+    ) -> list[Alert]:
+        """Send each team the medium cases of the day before `until`.
+
+        The day starts at the same local time a day earlier, or at `since`
+        when that is earlier (see `_window`).
 
         The digest also lists the media of those 24 hours that could not be
         inspected, from cases of any severity, for a person to check by hand.
         """
         until = until or self.clock()
-        since = until - datetime.timedelta(days=1)
+        since = self._window(until, 1, since)
         unchecked_by_team: dict[str | None, list[tuple[Case, dict[str, Any]]]] = (
             defaultdict(list)
         )
@@ -646,10 +695,14 @@ class Disposal:
             alerts.append(alert)
         return self._send_digests(alerts)
 
-    def weekly_summary(self, until: datetime.datetime | None = None) -> list[Alert]:
+    def weekly_summary(
+        self,
+        until: datetime.datetime | None = None,
+        since: datetime.datetime | None = None,
+    ) -> list[Alert]:
         """Send each team the week's counts per behaviour and its training focus."""
         until = until or self.clock()
-        since = until - datetime.timedelta(days=7)
+        since = self._window(until, 7, since)
         cases = self.ledger.cases_created(iso(since), iso(until))
         by_team: dict[str | None, list[Case]] = defaultdict(list)
         for case in cases:
@@ -760,9 +813,7 @@ class Disposal:
             log.warning("digest page %s not written: %s", path.name, error.strerror)
 
     def _digest_line(self, case: Case) -> str:
-        return (
-            f"{case.id} {_case_summary(case)}; agent {self._agent_label(case.agent_id)}"
-        )
+        return f"{case.id} {_case_summary(case)}; {self._agent_label(case.agent_id)}"
 
     # -- training -----------------------------------------------------------
 
@@ -908,9 +959,16 @@ class Disposal:
         return moment.strftime("%Y-%m-%d %H:%M ") + self.settings.timezone
 
     def _local_hm(self, stamp: str | None) -> str:
+        """Return a deadline as local hours and minutes with the UTC offset."""
         if not stamp:
             return "尽快"
-        return _parse_iso(stamp).astimezone(self.settings.zone).strftime("%H:%M")
+        moment = _parse_iso(stamp).astimezone(self.settings.zone)
+        offset = moment.utcoffset() or datetime.timedelta()
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        hours, rest = divmod(abs(minutes), 60)
+        zone = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+        return f"{moment:%H:%M} {zone}"
 
 
 def _address(channel: str, recipient: Recipient) -> str:

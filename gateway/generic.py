@@ -39,6 +39,7 @@ from adapters.errors import (
 from adapters.telephony.contact_lens import interaction_from_analysis
 from adapters.telephony.transcript import keyed_id
 from detectors.engine import Detector
+from detectors.masking import MaskedText
 from detectors.schema import (
     ValidationError,
     describe_errors,
@@ -368,9 +369,12 @@ class GenericInteractionsHandler:
         platform = f"generic:{source.name}"
         stored_source = safe_source(interaction.source, secret)
         agent_id = _agent_for(interaction, report.findings)
+        if agent_id is not None:
+            agent_id = keyed_id(agent_id, secret)
+        team = safe_team(interaction.team)
         update: CaseUpdate | None
         if voice is not None:
-            update = voice.record(report, key, platform, agent_id, interaction.team)
+            update = voice.record(report, key, platform, agent_id, team)
         else:
             update = self.ledger.record(
                 key,
@@ -379,7 +383,7 @@ class GenericInteractionsHandler:
                 stored_source,
                 report.findings,
                 agent_id=agent_id,
-                team=interaction.team,
+                team=team,
             )
         prediction = report.to_prediction()
         # The excerpt shows the text around a finding, which may hold data no
@@ -458,3 +462,14 @@ def safe_source(source: Any, key: bytes, depth: int = 0) -> Any:
     if source is None or isinstance(source, bool):
         return source
     return keyed_id(str(source) or "-", key)
+
+
+def safe_team(team: str | None) -> str | None:
+    """Return a team name with any number or email address in it masked.
+
+    Team names are shown in alerts and digests as they are, so a value an
+    integrator put into one must not ride along.
+    """
+    if not team:
+        return team
+    return MaskedText(team, []).excerpt(0, len(team), window=0)

@@ -76,6 +76,7 @@ _RECIPIENT_KEYS = frozenset({"name", "slack", "wecom", "phone", "email"})
 _TRAINING_KEYS = frozenset({"window_days", "high", "medium", "modules"})
 _CLOCK_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_WECOM_USER = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,20}")
 
 
@@ -239,6 +240,11 @@ def _recipient(data: Any, where: str) -> Recipient:
     if slack:
         slack = _slack_id(slack, f"{where}.slack")
     wecom = _string(obj.get("wecom", ""), f"{where}.wecom")
+    if wecom and (not _WECOM_USER.fullmatch(wecom) or wecom.lower() == "@all"):
+        raise ConfigError(
+            f"{where}.wecom is not one WeCom user id; give the member's user id "
+            "(letters, digits, _ . @ -), one per recipient, not @all or a list"
+        )
     phone = _string(obj.get("phone", ""), f"{where}.phone")
     if phone:
         phone = check_e164(phone, f"{where}.phone")

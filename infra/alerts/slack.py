@@ -370,12 +370,15 @@ def _header_block(alert: Alert) -> dict[str, Any]:
 
 def _details_block(alert: Alert) -> dict[str, Any] | None:
     details = []
-    if alert.case_id:
+    if alert.case_id and alert.case_id.startswith("alert:"):
+        # Cases counted into one alert: its buttons move all of them.
+        details.append(f"Alert {alert.case_id.removeprefix('alert:')}")
+    elif alert.case_id:
         details.append(f"Case {alert.case_id}")
     if alert.team:
         details.append(f"Team {alert.team}")
     if alert.count > 1:
-        details.append(f"{alert.count} occurrences")
+        details.append(f"{alert.count} cases")
     if alert.deadline:
         details.append(f"Deadline {alert.deadline}")
 

@@ -141,14 +141,16 @@ class SqliteAlertStore:
         )
         return self._stored(row) if row else None
 
-    def count_since(self, kind: str, team: str | None, since: str) -> int:
-        """Count alerts of `kind` for `team` created since `since`."""
+    def count_since(
+        self, kind: str, team: str | None, since: str, level: int = 0
+    ) -> int:
+        """Count alerts of `kind` and escalation `level` for `team` since `since`."""
         (count,) = (
             self.database.connection()
             .execute(
                 "SELECT COUNT(*) FROM alerts WHERE kind = ? AND team IS ? "
-                "AND created_at >= ?",
-                (kind, team, since),
+                "AND level = ? AND created_at >= ?",
+                (kind, team, level, since),
             )
             .fetchone()
         )
@@ -179,6 +181,8 @@ class SqliteAlertStore:
                 "ORDER BY created_at DESC, id DESC LIMIT 1",
                 (throttle_key, since),
             ).fetchone()
+            if row is not None and not self._open_for(connection, row["id"], alert):
+                row = None
             if row is None:
                 alert_id = self._insert(
                     connection, alert, throttle_key, agent_id, behaviour, level, stamp
@@ -202,6 +206,28 @@ class SqliteAlertStore:
                 (body.count, json.dumps(asdict(body)), stamp, alert_id),
             )
         return alert_id, body, False
+
+    @staticmethod
+    def _open_for(connection: sqlite3.Connection, alert_id: int, alert: Alert) -> bool:
+        """Tell whether a case may be counted into alert `alert_id`.
+
+        Only while every case of that alert is still open and the case is
+        not in it yet: a case counted into a message someone has already
+        acknowledged or closed, or a case raised again, would go unseen.
+        """
+        if alert.case_id:
+            seen = connection.execute(
+                "SELECT 1 FROM alert_cases WHERE alert_id = ? AND case_id = ?",
+                (alert_id, alert.case_id),
+            ).fetchone()
+            if seen:
+                return False
+        handled = connection.execute(
+            "SELECT 1 FROM alert_cases a JOIN cases c ON c.id = a.case_id "
+            "WHERE a.alert_id = ? AND c.status != 'open' LIMIT 1",
+            (alert_id,),
+        ).fetchone()
+        return handled is None
 
     def update_body(
         self, alert_id: int, change: Callable[[Alert, list[str]], Alert]

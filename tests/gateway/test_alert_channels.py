@@ -57,6 +57,7 @@ pytestmark = pytest.mark.usefixtures("no_outside_network")
 SOURCE_SECRET = "alert-channels-source-secret"
 SIGNING_SECRET = "slack-signing-secret-for-tests"
 MANAGER_SLACK = "U0BILLINGLEAD"
+HEAD_SLACK = "U0HEADOFBILL"
 MANAGER_WECOM = "lin.manager"
 MANAGER_PHONE = "+8613912345678"
 CARD = card()
@@ -71,7 +72,8 @@ DISPOSAL = {
                     "wecom": MANAGER_WECOM,
                     "phone": MANAGER_PHONE,
                 }
-            ]
+            ],
+            "escalation": [[{"name": "Head of billing", "slack": HEAD_SLACK}]],
         }
     }
 }
@@ -443,3 +445,27 @@ def test_channel_failing_for_good_copies_alert_to_outbox(
     assert len(copies) == 1
     assert copies[0].action == "case"
     assert CARD not in json.dumps(copies[0].payload)
+
+
+def test_failed_escalation_retried_to_its_own_level(
+    client: FlaskClient,
+    runtime: Runtime,
+    clock: FrozenClock,
+    fake_slack: FakeSlack,  # noqa: F811
+    fake_wecom: FakeWeCom,  # noqa: F811
+    moto_server: MotoServer,  # noqa: F811
+) -> None:
+    fake_slack.add_users(HEAD_SLACK)
+    deliver_high_case(client, runtime, clock)
+    clock.advance(hours=1, minutes=1)
+    fake_slack.fail_next("chat.postMessage", "ratelimited")
+    assert runtime.scheduler is not None
+    assert runtime.scheduler.run_once().escalated == 1
+    assert len(fake_slack.messages) == 1  # the first alert only
+    clock.advance(minutes=3)
+    assert runtime.scheduler.run_once().retried == 1
+    head = fake_slack.dm_channel(HEAD_SLACK)
+    assert [m.channel for m in fake_slack.messages][1:] == [head]
+    # The managers of level 0 got nothing more: one WeCom text, one SMS.
+    assert len(fake_wecom.sent) == 1
+    assert len(moto_server.sent_sms()) == 1

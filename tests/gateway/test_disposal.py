@@ -818,3 +818,133 @@ def test_huge_training_id_is_404(client: FlaskClient) -> None:
 def test_more_disposal_settings_errors(document: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_disposal(document, "REDLINE_DISPOSAL")
+
+
+def test_case_after_a_handled_alert_gets_its_own(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"card {CARD} on file")
+    tick(runtime)
+    (first,) = runtime.ledger.list_cases()
+    runtime.ledger.transition(first.id, "acknowledged", "lin")
+    clock.advance(minutes=2)
+    deliver(client, runtime, clock, "t2", f"card {CARD} on file")
+    tick(runtime)
+    alerts = outbox_alerts(runtime, "case")
+    assert len(alerts) == 2
+    assert alerts[1]["status"] == "open"
+    assert alerts[1]["actions"] is True
+
+
+def test_reopened_case_within_the_window_is_alerted_again(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    runtime.ledger.transition(only_case(runtime).id, "resolved", "lin")
+    clock.advance(minutes=2)
+    deliver(client, runtime, clock, "t1", "now send me the code from the text message")
+    assert tick(runtime).alerted == 1
+    assert len(outbox_alerts(runtime, "case")) == 2
+
+
+def test_reminder_at_the_last_level_says_so(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    for _ in range(3):
+        clock.advance(hours=1, minutes=1)
+        tick(runtime)
+    titles = [a["title"] for a in outbox_alerts(runtime, "escalation")]
+    assert titles[0].startswith("Escalated (level 1)")
+    assert titles[2].startswith("Reminder (level 2)")
+    assert "now yours" not in " ".join(outbox_alerts(runtime, "escalation")[2]["lines"])
+
+
+def test_sms_text_names_the_whole_case_id_and_the_zone(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
+    tick(runtime)
+    case = only_case(runtime)
+    (alert,) = outbox_alerts(runtime, "case")
+    assert case.id in alert["sms_text"]
+    assert "10:30 UTC+8" in alert["sms_text"]
+
+
+def test_daily_digest_keeps_local_days_across_summer_time(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    document = dict(DISPOSAL, timezone="America/New_York")
+    built = Runtime.build(
+        dataclasses.replace(
+            settings,
+            generic_sources=(GenericSourceSettings("crm", SECRET),),
+            disposal=disposal_from_dict(document, "test"),
+        ),
+        clock=clock,
+    )
+    try:
+        client = create_app(built).test_client()
+        # 09:25 on Saturday 31 October 2026 in New York (summer time), just
+        # after that day's 09:00 digest; summer time ends the next night.
+        clock.moment = datetime.datetime(2026, 10, 31, 13, 25, tzinfo=datetime.UTC)
+        deliver(client, built, clock, "m1", f"my ID is {ID}", speaker="customer")
+        assert built.disposal is not None
+        sunday = datetime.datetime(2026, 11, 1, 14, 0, tzinfo=datetime.UTC)  # 09:00 EST
+        (digest,) = built.disposal.daily_digest(sunday)
+        assert digest.lines[0].startswith("1 new medium-risk cases")
+        monday = datetime.datetime(2026, 11, 2, 14, 0, tzinfo=datetime.UTC)
+        (later,) = built.disposal.daily_digest(monday)
+        assert later.lines[0] == "0 new medium-risk cases; 1 overdue."
+    finally:
+        built.database.close()
+
+
+def test_digest_after_downtime_covers_the_missed_days(
+    client: FlaskClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    tick(runtime)  # Monday's digest (09:00 Shanghai) has gone out
+    clock.advance(hours=2)
+    deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+    clock.advance(days=2)  # the gateway was down on Tuesday
+    tick(runtime)
+    digests = sent_alerts(runtime, "daily_digest")
+    assert len(digests) == 1
+    assert digests[0]["lines"][0].startswith("1 new medium-risk cases")
+
+
+def test_storms_are_counted_per_escalation_level(runtime: Runtime) -> None:
+    assert runtime.disposal is not None
+    store = runtime.disposal.store
+    for number, level in enumerate((1, 1, 2)):
+        alert = runtime.disposal.case_alert(_blank_case(), level)
+        alert.key, alert.kind = f"escalation-{number}", "escalation"
+        store.create(alert, level=level)
+    since = "2026-03-02T00:00:00Z"
+    assert store.count_since("escalation", "billing", since, level=1) == 2
+    assert store.count_since("escalation", "billing", since, level=2) == 1
+
+
+def _blank_case() -> Any:
+    from detectors.types import Case
+
+    return Case(
+        id="c_0000000000000000",
+        interaction_key="k",
+        platform="generic:crm",
+        channel="chat",
+        severity="high",
+        status="open",
+        created_at="2026-03-02T01:30:00Z",
+        updated_at="2026-03-02T01:30:00Z",
+        team="billing",
+    )
+
+
+@pytest.mark.parametrize("user", ["a|b", "@all", "lin wang"])
+def test_wecom_recipient_must_be_one_user_id(user: str) -> None:
+    document = json.dumps({"teams": {"a": {"managers": [{"wecom": user}]}}})
+    with pytest.raises(ConfigError, match="is not one WeCom user id"):
+        parse_disposal(document, "REDLINE_DISPOSAL")

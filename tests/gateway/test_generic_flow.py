@@ -335,3 +335,23 @@ def test_integrator_ids_and_source_are_hashed_when_personal(
     stored = (settings.data_dir / "redline.db").read_bytes()
     assert phone.encode() not in stored
     assert b"Zhang San" not in stored
+
+
+def test_team_and_agent_values_never_stored_raw(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime, settings: Settings
+) -> None:
+    data = chat("crm-team-1", f"Your ID {ID} is on file")
+    data["team"] = f"<b>x</b> {CARD}"
+    data["segments"][1]["agent_id"] = "13912345678"
+    assert post(client, clock, encode(data)).status_code == 202
+    runtime.worker.drain()
+    (case,) = runtime.ledger.list_cases()
+    assert case.team is not None
+    assert CARD not in case.team
+    assert case.team.startswith("<b>x</b> ")
+    assert case.agent_id is not None
+    assert case.agent_id.startswith("h-")
+    runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    stored = (settings.data_dir / "redline.db").read_bytes()
+    assert CARD.encode() not in stored
+    assert b"13912345678" not in stored

@@ -607,7 +607,7 @@ def test_empty_title_gets_default() -> None:
 def test_count_shown_when_throttled() -> None:
     blocks = blocks_for(make_alert(count=4))
 
-    assert "4 occurrences" in texts_of(blocks)
+    assert "4 cases" in texts_of(blocks)
     assert "1 occurrences" not in texts_of(blocks_for(make_alert()))
 
 
