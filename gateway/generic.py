@@ -433,7 +433,7 @@ def _agent_for(interaction: Interaction, findings: list[Finding]) -> str | None:
     return agents[0] if agents else None
 
 
-# How deep and how wide an integrator's `source` object is kept in a case.
+# Depth and width of an integrator's `source` object kept in a case.
 MAX_SOURCE_DEPTH = 3
 MAX_SOURCE_ITEMS = 50
 
