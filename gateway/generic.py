@@ -23,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -111,7 +112,9 @@ def verify_signature(
             log_detail=f"off by {skew:.0f} s",
         )
     expected = sign(source.secret, timestamp.strip(), body)
-    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
+    # Hex digits in either case: some platforms print them upper-case.
+    offered = signature.strip().lower().encode("ascii", "replace")
+    if not hmac.compare_digest(expected.lower().encode(), offered):
         raise SignatureInvalid(
             f"{SIGNATURE_HEADER} does not match the body; sign "
             f"'{{timestamp}}.{{raw body}}' with the source's secret"
@@ -183,15 +186,18 @@ def receive_signed(route: str, parse: Parser) -> Response:
         _check_queueable(interactions)
     except DeliveryRejected as error:
         detail = f" ({error.log_detail})" if error.log_detail else ""
+        # The reason may quote a key, an id or a source name from the
+        # request, any of which could be a number.
+        reason = mask_loose(str(error))
         log.warning(
             "%s delivery from source %s rejected %d: %s%s",
             route,
-            name[:64] or "-",
+            mask_loose(name[:64]) or "-",
             error.status,
-            error,
+            reason,
             detail,
         )
-        return error_response(error.status, str(error))
+        return error_response(error.status, reason)
 
     ids = [interaction.id for interaction in interactions]
     payload = {
@@ -376,12 +382,17 @@ class GenericInteractionsHandler:
         if voice is not None:
             update = voice.record(report, key, platform, agent_id, team)
         else:
+            # Segment ids come from the integrator too; the callback below
+            # names them as sent, the ledger only as kept.
+            findings = [
+                replace(f, segment=keyed_id(f.segment, secret)) for f in report.findings
+            ]
             update = self.ledger.record(
                 key,
                 platform,
                 interaction.channel,
                 stored_source,
-                report.findings,
+                findings,
                 agent_id=agent_id,
                 team=team,
             )
@@ -407,6 +418,7 @@ class GenericInteractionsHandler:
                 data=body,
                 headers={
                     "Content-Type": "application/json",
+                    SOURCE_HEADER: source.name,
                     TIMESTAMP_HEADER: timestamp,
                     SIGNATURE_HEADER: sign(source.secret, timestamp, body),
                 },
@@ -464,12 +476,15 @@ def safe_source(source: Any, key: bytes, depth: int = 0) -> Any:
     return keyed_id(str(source) or "-", key)
 
 
+def mask_loose(text: str) -> str:
+    """Return `text` with digit runs and email addresses in it masked."""
+    return MaskedText(text, []).excerpt(0, len(text), window=0)
+
+
 def safe_team(team: str | None) -> str | None:
     """Return a team name with any number or email address in it masked.
 
     Team names are shown in alerts and digests as they are, so a value an
     integrator put into one must not ride along.
     """
-    if not team:
-        return team
-    return MaskedText(team, []).excerpt(0, len(team), window=0)
+    return mask_loose(team) if team else team

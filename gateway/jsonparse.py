@@ -9,6 +9,7 @@ whose message never quotes the input.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 
@@ -27,13 +28,36 @@ def _reject_constant(name: str) -> Any:
     raise InvalidJson(f"{name} is not a JSON value")
 
 
+# A \u escape of a UTF-16 surrogate; decoded alone it is not text.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def parse_json(text: str | bytes) -> Any:
-    """Decode JSON text (or UTF-8 bytes), raising `InvalidJson` on any problem."""
+    """Decode JSON text (or UTF-8 bytes), raising `InvalidJson` on any problem.
+
+    Besides syntax errors this rejects NaN and Infinity, nesting too deep
+    for the parser, integers too long to convert, and escapes of a lone
+    UTF-16 surrogate (`"\\ud800"`), which no UTF-8 store can keep.
+    """
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         raise InvalidJson(error.msg, error.lineno, error.colno) from None
     except RecursionError:
         raise InvalidJson("arrays or objects nested too deeply") from None
     except UnicodeDecodeError:
         raise InvalidJson("not UTF-8 text") from None
+    except ValueError:
+        # int() refuses integers of more than 4300 digits.
+        raise InvalidJson("a number has too many digits") from None
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidJson(
+                "a string holds a lone UTF-16 surrogate escape, which is not text"
+            ) from None
+        except RecursionError:
+            raise InvalidJson("arrays or objects nested too deeply") from None
+    return data

@@ -129,12 +129,14 @@ class SqliteQueue:
             )
 
     def fail(self, job_id: str, error: str) -> None:
+        """Dead-letter a job, and forget its delivery so a resend is accepted."""
         with self.database.transaction() as connection:
             connection.execute(
                 "UPDATE jobs SET status = 'dead', lease_until = NULL, "
                 "finished_at = ?, last_error = ? WHERE id = ?",
                 (self._clock(), error[:500], job_id),
             )
+            connection.execute("DELETE FROM deliveries WHERE job_id = ?", (job_id,))
 
     def counts(self) -> dict[str, int]:
         rows = self.database.connection().execute(

@@ -145,6 +145,7 @@ def test_callback_signed_and_masked(
     assert runtime.worker.drain() == 1
     assert len(callback_server.requests) == 1
     headers, sent = callback_server.requests[0]
+    assert headers["X-Redline-Source"] == "crm"
     timestamp = headers["X-Redline-Timestamp"]
     expected = (
         "v1="
@@ -355,3 +356,74 @@ def test_team_and_agent_values_never_stored_raw(
     stored = (settings.data_dir / "redline.db").read_bytes()
     assert CARD.encode() not in stored
     assert b"13912345678" not in stored
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": "a\\ud800", "channel": "chat", "segments": []}',
+        b'{"id": "x1", "channel": "chat", "segments": [{"id": "m1", '
+        b'"speaker": "customer", "text": "hi \\udfff"}]}',
+        b'{"id": "x1", "channel": "voice", "segments": [{"id": "m1", '
+        b'"speaker": "agent", "text": "hi", "start_ms": ' + b"9" * 5000 + b"}]}",
+    ],
+)
+def test_text_no_store_can_keep_is_400(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime, body: bytes
+) -> None:
+    response = post(client, clock, body)
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json["reason"]
+    assert runtime.queue.counts()["queued"] == 0
+
+
+def test_rejection_reasons_mask_numbers_they_quote(
+    client: FlaskClient, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = encode({"interactions": [chat("x1", "hello")], "13912345678": 1})
+    response = post(client, clock, body)
+    assert response.status_code == 400
+    unknown = post(client, clock, encode(chat("x2", "hi")), source="13912345678")
+    assert unknown.status_code == 404
+    for text in (response.json["reason"], unknown.json["reason"], caplog.text):
+        assert "13912345678" not in text
+
+
+def test_upper_case_signature_accepted(client: FlaskClient, clock: FrozenClock) -> None:
+    body = encode(chat("x3", "hello there"))
+    timestamp = str(int(clock().timestamp()))
+    response = client.post(
+        "/webhooks/generic",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-Redline-Source": "crm",
+            "X-Redline-Timestamp": timestamp,
+            "X-Redline-Signature": sign(SECRET, timestamp, body).upper(),
+        },
+    )
+    assert response.status_code == 202
+
+
+def test_segment_ids_that_could_be_numbers_are_kept_hashed(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime, settings: Settings
+) -> None:
+    data = chat("x4", f"Your ID {ID} is on file")
+    data["segments"][1]["id"] = "msg-13912345678"
+    assert post(client, clock, encode(data)).status_code == 202
+    runtime.worker.drain()
+    (case,) = runtime.ledger.list_cases()
+    assert all(f.segment.startswith("h-") for f in case.findings)
+    runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert b"13912345678" not in (settings.data_dir / "redline.db").read_bytes()
+
+
+def test_dead_lettered_delivery_can_be_sent_again(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    body = encode(chat("x5", "hello there"))
+    assert post(client, clock, body).json["status"] == "queued"
+    job = runtime.queue.claim(30)
+    assert job is not None
+    runtime.queue.fail(job.id, "gave up")
+    assert post(client, clock, body).json["status"] == "queued"
