@@ -445,6 +445,9 @@ def _agent_for(interaction: Interaction, findings: list[Finding]) -> str | None:
     return agents[0] if agents else None
 
 
+# Keys the gateway itself writes into a case's source; an integrator's
+# values for them are dropped.
+RESERVED_SOURCE_KEYS = frozenset({"not_inspected", "muted_recording"})
 # Depth and width of an integrator's `source` object kept in a case.
 MAX_SOURCE_DEPTH = 3
 MAX_SOURCE_ITEMS = 50
@@ -461,6 +464,8 @@ def safe_source(source: Any, key: bytes, depth: int = 0) -> Any:
     if isinstance(source, dict):
         if depth >= MAX_SOURCE_DEPTH:
             return "…"
+        if depth == 0:
+            source = {k: v for k, v in source.items() if k not in RESERVED_SOURCE_KEYS}
         return {
             keyed_id(str(name)[:128] or "-", key): safe_source(value, key, depth + 1)
             for name, value in list(source.items())[:MAX_SOURCE_ITEMS]

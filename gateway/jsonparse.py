@@ -47,6 +47,8 @@ def parse_json(text: str | bytes) -> Any:
         raise InvalidJson("arrays or objects nested too deeply") from None
     except UnicodeDecodeError:
         raise InvalidJson("not UTF-8 text") from None
+    except InvalidJson:
+        raise
     except ValueError:
         # int() refuses integers of more than 4300 digits.
         raise InvalidJson("a number has too many digits") from None

@@ -21,17 +21,21 @@ folder gets a copy with those ranges silenced, under DATA_DIR/recordings.
 from __future__ import annotations
 
 import datetime
+import fcntl
 import hashlib
+import hmac
 import json
 import logging
 import os
 import re
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
@@ -39,6 +43,7 @@ from adapters.errors import (
     DeliveryRejected,
     PayloadInvalid,
     PermanentFailure,
+    RetryLater,
     SignatureInvalid,
 )
 from adapters.telephony.audio import AudioInvalid, merge_ranges, mute_wav
@@ -62,6 +67,8 @@ from adapters.telephony.twilio import (
     recording_url,
     recording_wav_url,
     transcript_interaction,
+    transcript_key,
+    transcript_source,
     transcription_completed,
     transcription_interaction,
     verify_twilio,
@@ -71,7 +78,7 @@ from detectors.engine import Detector
 from detectors.masking import MaskedText
 from detectors.schema import ValidationError, interaction_from_dict, interaction_to_dict
 from detectors.types import Case, Finding, Interaction, Report, Segment
-from gateway.generic import receive_signed
+from gateway.generic import receive_signed, safe_source
 from gateway.http import current_runtime, error_response, read_body
 from gateway.jsonparse import InvalidJson, parse_json
 from gateway.pipeline import Handler, Outcome
@@ -87,11 +94,18 @@ TWILIO_TRANSCRIPT = "telephony.twilio_transcript"
 VOICE_INTERACTION = "telephony.interaction"
 MUTE_RECORDING = "telephony.mute"
 TWILIO_KINDS = ("intelligence", "transcription")
+NOT_INSPECTED = "not inspected"
 # Utterances shown before and after the one a finding is in.
 CONTEXT_TURNS = 2
 # Characters of masked text kept per utterance.
 CONTEXT_CHARS = 240
 RECORDINGS_FOLDER = "recordings"
+# File in the data folder whose lock is held while a muted copy and its
+# record change, and while a copy is checked against its record.
+COPIES_LOCK = "recordings.lock"
+# Keys the gateway itself writes into a case's source. A sender's value under
+# one of them would pass for the gateway's own record, so it is dropped.
+GATEWAY_SOURCE_KEYS = frozenset({"muted_recording", "not_inspected"})
 _CASE_ID = re.compile(r"c_[0-9a-f]{16}")
 _RECORDING_SCHEMES = ("https", "http", "s3")
 
@@ -243,18 +257,55 @@ def voice_redaction(case: Case) -> dict[str, Any]:
     }
 
 
-def stored_recording_url(url: object) -> str | None:
+def stored_recording_url(url: object, mask_numbers: bool = True) -> str | None:
     """Return a recording URL fit to keep: no user, query or fragment.
 
     A presigned URL carries its signature in the query, which is a secret.
+    With `mask_numbers`, runs of five or more digits in the (decoded) path
+    are masked, because recordings are often named after the caller's
+    number. The URL that fetches the recording is kept only in its job.
     """
     if not isinstance(url, str):
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in _RECORDING_SCHEMES or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:
+        return None
+    if parts.scheme not in _RECORDING_SCHEMES or not hostname:
         return None
     netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    path = parts.path
+    if mask_numbers:
+        path = unquote(path)
+        path = MaskedText(path, []).excerpt(0, len(path), window=0)
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def call_source(
+    source: Mapping[str, Any], key: bytes, twilio_origin: bool
+) -> dict[str, Any]:
+    """Return a call's source fit to keep in the ledger.
+
+    The gateway's own keys (`GATEWAY_SOURCE_KEYS`) are dropped and the
+    recording URL is kept as `stored_recording_url` gives it. A source that
+    the Twilio adapter built from a signed callback (`twilio_origin`)
+    contains only SIDs, labels and a masked customer key, and is stored as
+    it is. Any other source came from the sender, so its other keys pass
+    through `safe_source`, which keeps plain ids and hashes the rest with
+    `key`.
+    """
+    rest = {
+        name: value
+        for name, value in source.items()
+        if name not in GATEWAY_SOURCE_KEYS and name != "recording_url"
+    }
+    stored: dict[str, Any] = rest if twilio_origin else safe_source(rest, key)
+    if "recording_url" in source:
+        stored["recording_url"] = stored_recording_url(
+            source["recording_url"], mask_numbers=not twilio_origin
+        )
+    return stored
 
 
 # -- inspection -----------------------------------------------------------
@@ -289,27 +340,32 @@ class VoiceInspector:
         platform: str,
         agent_id: str | None = None,
         team: str | None = None,
+        *,
+        twilio_origin: bool = False,
     ) -> CaseUpdate | None:
-        """Record the case; the raw recording URL goes only into the mute job."""
+        """Record the case; the raw recording URL goes only into the mute job.
+
+        `twilio_origin` marks a call from a signed Twilio callback: its
+        source is kept as the Twilio adapter built it (see `call_source`),
+        and its recording is fetched with the Twilio credentials.
+        """
         interaction = report.interaction
         raw_url = interaction.source.get("recording_url")
-        source = dict(interaction.source)
-        if "recording_url" in source:
-            source["recording_url"] = stored_recording_url(raw_url)
+        key = self.detector.fingerprint_key
         update = self.ledger.record(
             interaction_key,
             platform,
             interaction.channel,
-            source,
+            call_source(interaction.source, key, twilio_origin),
             report.findings,
             agent_id=agent_id,
             team=team,
         )
         if update is not None and isinstance(raw_url, str):
-            self._queue_mute(update.case, recording_wav_url(raw_url))
+            self._queue_mute(update.case, recording_wav_url(raw_url), twilio_origin)
         return update
 
-    def _queue_mute(self, case: Case, url: str) -> None:
+    def _queue_mute(self, case: Case, url: str, twilio_origin: bool) -> None:
         ranges, _ = mute_ranges(case.findings)
         if not ranges:
             return
@@ -318,13 +374,25 @@ class VoiceInspector:
         except RecordingRejected:
             log.info("case %s: recording not muted, its host is not allowed", case.id)
             return
-        queue_mute(self.queue, case, ranges, url=url)
+        queue_mute(
+            self.queue,
+            case,
+            ranges,
+            url=url,
+            key=self.detector.fingerprint_key,
+            twilio_origin=twilio_origin,
+        )
         self.notify()
 
 
-def _mute_request(url: str | None, path: str | None) -> str:
-    """Name a request for a muted copy by its recording, without the URL itself."""
-    return hashlib.sha256(repr((url, path)).encode()).hexdigest()[:16]
+def _mute_request(url: str | None, path: str | None, key: bytes) -> str:
+    """Name a request for a muted copy by a keyed hash of its recording.
+
+    The name is stored with the copy and in the job's dedupe key, and a
+    plain hash of a URL that contains a phone number could be reversed.
+    """
+    message = json.dumps([url, path]).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
 def queue_mute(
@@ -333,6 +401,9 @@ def queue_mute(
     ranges: Sequence[tuple[int, int]],
     url: str | None = None,
     path: str | None = None,
+    *,
+    key: bytes,
+    twilio_origin: bool = False,
 ) -> bool:
     """Queue the muted copy of a case's recording; return False for a duplicate.
 
@@ -340,20 +411,71 @@ def queue_mute(
     case's `muted_recording` stays as it is, which covers a job still
     waiting or running. Once the job has written its copy or its error, the
     record differs and the same request can be queued again, so a failed
-    copy can be retried.
+    copy can be retried. Only a job with `twilio_origin` sends the Twilio
+    credentials with its download.
     """
-    request_id = _mute_request(url, path)
+    request_id = _mute_request(url, path, key)
     payload: dict[str, Any] = {
         "case_id": case.id,
         "url": url,
         "path": path,
         "request": request_id,
+        "twilio_origin": twilio_origin,
     }
     current = json.dumps(case.source.get("muted_recording"), sort_keys=True)
     state = hashlib.sha256(f"{list(ranges)}|{current}".encode()).hexdigest()[:16]
+    origin = ":twilio" if twilio_origin else ""
     return queue.enqueue(
-        MUTE_RECORDING, payload, f"mute:{case.id}:{request_id}:{state}"
+        MUTE_RECORDING, payload, f"mute:{case.id}:{request_id}{origin}:{state}"
     )
+
+
+@contextmanager
+def copies_locked(data_dir: Path) -> Iterator[None]:
+    """Hold the lock under which muted copies and their records change.
+
+    Several worker threads, or processes, may make copies of one case at
+    once. Under this lock a job writes its file and then its record, so the
+    last file written is the one the record describes, and a reader that
+    takes the lock reads a file and a record of the same copy.
+    """
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(data_dir / COPIES_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _copy_path(case: Case, data_dir: Path) -> tuple[Path, str] | None:
+    """Return the file and hash that the case's `muted_recording` names, if any."""
+    record = case.source.get("muted_recording")
+    if not isinstance(record, dict) or record.get("error"):
+        return None
+    if record.get("file") != f"{RECORDINGS_FOLDER}/{case.id}.wav":
+        return None
+    digest = record.get("sha256")
+    if not isinstance(digest, str):
+        return None
+    return data_dir / RECORDINGS_FOLDER / f"{case.id}.wav", digest
+
+
+def _open_matching(path: Path, digest: str) -> BinaryIO | None:
+    """Open `path` when its bytes have the SHA-256 `digest`, else return None."""
+    try:
+        file = path.open("rb")
+    except OSError:
+        return None
+    try:
+        matches = hashlib.file_digest(file, "sha256").hexdigest() == digest
+    except OSError:
+        matches = False
+    if not matches:
+        file.close()
+        return None
+    file.seek(0)
+    return file
 
 
 def current_copy(case: Case, data_dir: Path) -> Path | None:
@@ -363,21 +485,28 @@ def current_copy(case: Case, data_dir: Path) -> Path | None:
     exactly the bytes whose hash the record's `sha256` gives, so a copy left
     over from another recording or a failed attempt is not served.
     """
-    record = case.source.get("muted_recording")
-    if not isinstance(record, dict) or record.get("error"):
+    named = _copy_path(case, data_dir)
+    if named is None:
         return None
-    if record.get("file") != f"{RECORDINGS_FOLDER}/{case.id}.wav":
+    file = _open_matching(*named)
+    if file is None:
         return None
-    path = data_dir / RECORDINGS_FOLDER / f"{case.id}.wav"
-    try:
-        with path.open("rb") as file:
-            digest = hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError:
-        return None
-    if digest != record.get("sha256"):
-        return None
+    file.close()
 
-    return path
+    return named[0]
+
+
+def open_current_copy(ledger: Ledger, case_id: str, data_dir: Path) -> BinaryIO | None:
+    """Open the case's current muted copy (see `current_copy`) for reading.
+
+    The record is read and the file opened and hashed under `copies_locked`,
+    so the open file contains the bytes the record describes even when
+    another copy replaces the file right after.
+    """
+    with copies_locked(data_dir):
+        case = ledger.get_case(case_id)
+        named = _copy_path(case, data_dir) if case is not None else None
+        return _open_matching(*named) if named else None
 
 
 def _outcome(update: CaseUpdate | None, report: Report) -> Outcome:
@@ -426,7 +555,16 @@ class TwilioTranscriptHandler:
             )
         except (KeyError, PayloadInvalid) as error:
             raise PermanentFailure(f"transcript cannot be inspected: {error}") from None
-        recording_sid = self.fetcher.recording_sid(callback.transcript_sid)
+        except RetryLater as error:
+            if not job.last_attempt:
+                raise
+            return self._not_fetched(
+                callback, f"failed {job.attempts} times, last: {error}"
+            )
+        except PermanentFailure as error:
+            return self._not_fetched(callback, str(error))
+
+        recording_sid = self._recording_sid(self.fetcher, callback, job)
         account_sid = callback.account_sid or self.settings.twilio_account_sid
         if recording_sid:
             interaction.source["recording_url"] = recording_url(
@@ -434,9 +572,70 @@ class TwilioTranscriptHandler:
             )
         report = self.voice.detect(interaction)
         update = self.voice.record(
-            report, interaction.id, "twilio", _first_agent(interaction)
+            report,
+            interaction.id,
+            "twilio",
+            _first_agent(interaction),
+            twilio_origin=True,
         )
         return _outcome(update, report)
+
+    def _recording_sid(
+        self, fetcher: TwilioSentenceFetcher, callback: TranscriptCallback, job: Job
+    ) -> str | None:
+        """Fetch the SID of the transcript's recording; None when it failed for good.
+
+        The sentences are at hand by then, so a recording that cannot be
+        found costs only the muted copy, not the inspection.
+        """
+        sid = callback.transcript_sid
+        try:
+            return fetcher.recording_sid(sid)
+        except RetryLater as error:
+            if not job.last_attempt:
+                raise
+            reason = f"failed {job.attempts} times, last: {error}"
+        except PermanentFailure as error:
+            reason = str(error)
+        log.warning(
+            "twilio transcript %s: recording not found, so no muted copy: %s",
+            sid,
+            reason,
+        )
+        return None
+
+    def _not_fetched(self, callback: TranscriptCallback, reason: str) -> Outcome:
+        """Open a case saying that the transcript could not be fetched.
+
+        Called when fetching failed for good, so that the call is not lost
+        with its dead job. The case contains only the callback's SIDs and
+        masked key, and lists the transcript as not inspected, which puts it
+        in the daily digest for a person to check.
+        """
+        sid = callback.transcript_sid
+        item = {
+            "segment": sid,
+            "msg_id": sid,
+            "kind": "transcript",
+            "sender": "twilio",
+            "reason": f"transcript could not be fetched: {reason}",
+        }
+        update = self.voice.ledger.record(
+            transcript_key(callback),
+            "twilio",
+            "voice",
+            transcript_source(callback),
+            [],
+            not_inspected=[item],
+        )
+        case_id = update.case.id if update is not None else None
+        log.warning(
+            "twilio transcript %s not inspected, listed on case %s: %s",
+            sid,
+            case_id or "-",
+            reason,
+        )
+        return Outcome(f"{NOT_INSPECTED}: transcript could not be fetched", case_id)
 
 
 class VoiceInteractionHandler:
@@ -457,7 +656,12 @@ class VoiceInteractionHandler:
             ) from None
         report = self.voice.detect(interaction)
         update = self.voice.record(
-            report, key, platform, _first_agent(interaction), interaction.team
+            report,
+            key,
+            platform,
+            _first_agent(interaction),
+            interaction.team,
+            twilio_origin=payload.get("twilio_origin") is True,
         )
         return _outcome(update, report)
 
@@ -474,18 +678,20 @@ class MuteRecordingHandler:
     ) -> None:
         self.ledger = ledger
         self.settings = settings
+        self.data_dir = data_dir
         self.folder = data_dir / RECORDINGS_FOLDER
         self.clock = clock
-        credentials: dict[str, tuple[str, str]] = {}
+        hosts, limit = settings.recording_hosts, settings.max_recording_bytes
+        self.download = RecordingDownloader(hosts, limit)
+        # Only for a recording that a signed Twilio callback named: a URL
+        # from any other sender could be made to point at the Twilio host.
+        self.twilio_download = self.download
         if settings.twilio_account_sid and settings.twilio_auth_token:
             host = urlsplit(settings.twilio_api_url).netloc.lower()
-            credentials[host] = (
-                settings.twilio_account_sid,
-                settings.twilio_auth_token,
-            )
-        self.download = RecordingDownloader(
-            settings.recording_hosts, settings.max_recording_bytes, credentials
-        )
+            credentials = {
+                host: (settings.twilio_account_sid, settings.twilio_auth_token)
+            }
+            self.twilio_download = RecordingDownloader(hosts, limit, credentials)
 
     def __call__(self, job: Job) -> Outcome:
         case_id = str(job.payload.get("case_id"))
@@ -495,35 +701,24 @@ class MuteRecordingHandler:
         ranges, _ = mute_ranges(case.findings)
         if not ranges:
             return Outcome("nothing to mute", case.id)
-        url, path = job.payload.get("url"), job.payload.get("path")
+        url = job.payload.get("url")
         made_at = self.clock().astimezone(datetime.UTC).isoformat()
+
         try:
-            if isinstance(url, str):
-                data = self.download(url)
-            elif isinstance(path, str):
-                data = read_recording(
-                    path,
-                    self.settings.recordings_dir,
-                    self.settings.max_recording_bytes,
-                )
-            else:
-                raise PermanentFailure("the job names neither a URL nor a path")
-            muted = mute_wav(data, ranges)
+            muted = mute_wav(self._read(job.payload), ranges)
+        except RetryLater as error:
+            if not job.last_attempt:
+                raise
+            reason = f"muted copy not made after {job.attempts} attempts: {error}"
+            self._record_failure(case, job, reason, made_at)
+            raise PermanentFailure(reason) from None
         except (PermanentFailure, AudioInvalid) as error:
             reason = f"muted copy not made: {error}"
-            # An older copy would no longer match the record, so delete it.
-            (self.folder / f"{case.id}.wav").unlink(missing_ok=True)
-            failure = {
-                "error": reason,
-                "request": job.payload.get("request"),
-                "job": job.id,
-                "failed_at": made_at,
-            }
-            self.ledger.set_muted_recording(case.id, failure, reason)
+            self._record_failure(case, job, reason, made_at)
             raise PermanentFailure(reason) from None
-        file_name = _save_private(self.folder, f"{case.id}.wav", muted)
+
         copy = {
-            "file": f"{RECORDINGS_FOLDER}/{file_name}",
+            "file": f"{RECORDINGS_FOLDER}/{case.id}.wav",
             "ranges_ms": [[start, end] for start, end in ranges],
             "bytes": len(muted),
             "sha256": hashlib.sha256(muted).hexdigest(),
@@ -532,21 +727,58 @@ class MuteRecordingHandler:
             "request": job.payload.get("request"),
             "created_at": made_at,
         }
-        self.ledger.set_muted_recording(
-            case.id, copy, f"{len(ranges)} range(s) silenced in a copy"
-        )
+        # The file first, then its record, under one lock: a copy is served
+        # only while its bytes match the record's hash.
+        with copies_locked(self.data_dir):
+            _save_private(self.folder, f"{case.id}.wav", muted)
+            self.ledger.set_muted_recording(
+                case.id, copy, f"{len(ranges)} range(s) silenced in a copy"
+            )
         return Outcome(f"muted {len(ranges)} range(s)", case.id)
 
+    def _read(self, payload: Mapping[str, Any]) -> bytes:
+        """Download or read the job's recording."""
+        url, path = payload.get("url"), payload.get("path")
+        if isinstance(url, str):
+            if payload.get("twilio_origin") is True:
+                return self.twilio_download(url)
+            return self.download(url)
+        if isinstance(path, str):
+            return read_recording(
+                path, self.settings.recordings_dir, self.settings.max_recording_bytes
+            )
+        raise PermanentFailure("the job names neither a URL nor a path")
 
-def _save_private(folder: Path, name: str, data: bytes) -> str:
-    """Write `data` to `folder/name` with mode 0600, replacing it at once."""
+    def _record_failure(self, case: Case, job: Job, reason: str, at: str) -> None:
+        failure = {
+            "error": reason,
+            "request": job.payload.get("request"),
+            "job": job.id,
+            "failed_at": at,
+        }
+        with copies_locked(self.data_dir):
+            # An older copy would no longer match the record, so delete it.
+            (self.folder / f"{case.id}.wav").unlink(missing_ok=True)
+            self.ledger.set_muted_recording(case.id, failure, reason)
+
+
+def _save_private(folder: Path, name: str, data: bytes) -> None:
+    """Write `data` to `folder/name` with mode 0600, replacing it at once.
+
+    Each write goes through a temporary file of its own, so writers never
+    share one, and a failed write leaves no part behind.
+    """
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = folder / f".{name}.part"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    os.replace(temporary, folder / name)
-    return name
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{name}.", suffix=".part", dir=folder
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(temporary, folder / name)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def telephony_handlers(
@@ -692,6 +924,7 @@ def _queue_transcription(runtime: Runtime, body: bytes) -> tuple[str, str]:
         "platform": "twilio",
         "key": interaction.id,
         "interaction": interaction_to_dict(interaction),
+        "twilio_origin": True,
     }
     digest = hashlib.sha256(body).hexdigest()[:16]
     queued = runtime.queue.enqueue(
@@ -751,10 +984,11 @@ def mute_case_recording(case_id: str) -> Response:
         log.warning("case %s: muted copy rejected %d: %s", case.id, error.status, error)
         return error_response(error.status, str(error))
 
-    if _already_made(case, runtime.settings.data_dir, url, path, ranges):
+    key = runtime.detector.fingerprint_key
+    if _already_made(case, runtime.settings.data_dir, url, path, ranges, key):
         verdict = "duplicate"
     else:
-        queued = queue_mute(runtime.queue, case, ranges, url=url, path=path)
+        queued = queue_mute(runtime.queue, case, ranges, url=url, path=path, key=key)
         runtime.worker.notify()
         verdict = "queued" if queued else "duplicate"
     log.info("case %s: muted copy %s", case.id, verdict)
@@ -791,12 +1025,13 @@ def _already_made(
     url: str | None,
     path: str | None,
     ranges: Sequence[tuple[int, int]],
+    key: bytes,
 ) -> bool:
     """Return True when the case's copy was made from this recording and ranges."""
     record = case.source.get("muted_recording")
     return (
         isinstance(record, dict)
-        and record.get("request") == _mute_request(url, path)
+        and record.get("request") == _mute_request(url, path, key)
         and record.get("ranges_ms") == [[start, end] for start, end in ranges]
         and current_copy(case, data_dir) is not None
     )
@@ -806,14 +1041,15 @@ def _already_made(
 def case_recording(case_id: str) -> Response:
     """Send the muted copy of a case's recording, if it is the current one."""
     runtime = current_runtime()
-    case = runtime.ledger.get_case(case_id) if _CASE_ID.fullmatch(case_id) else None
-    path = current_copy(case, runtime.settings.data_dir) if case else None
-    if path is None:
+    file = None
+    if _CASE_ID.fullmatch(case_id):
+        file = open_current_copy(runtime.ledger, case_id, runtime.settings.data_dir)
+    if file is None:
         return error_response(
             404, f"no muted recording for case {case_id[:64]!r}; POST one first"
         )
     return send_file(
-        path.resolve(),
+        file,
         mimetype="audio/wav",
         as_attachment=True,
         download_name=f"{case_id}-muted.wav",

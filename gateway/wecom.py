@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from flask import Blueprint, Response, request
 
-from adapters.errors import DeliveryRejected, PermanentFailure
+from adapters.errors import DeliveryRejected, PermanentFailure, RetryLater
 from adapters.wecom.api import MAX_MEDIA_BYTES, MAX_TEXT_BYTES, WeComApi
 from adapters.wecom.app import WeComApp
 from adapters.wecom.interaction import (
@@ -71,7 +71,7 @@ from infra.config import (
 )
 from infra.datadir import DataDirLock
 from infra.errors import ConfigError, DataDirLocked, InfraError, StorageError
-from infra.ports import KeyValue, Ledger, Outbox
+from infra.ports import Job, KeyValue, Ledger, Outbox
 from infra.sqlite import Database, SqliteKeyValue
 from infra.sqlite.ledger import iso
 
@@ -86,6 +86,8 @@ NOT_INSPECTED = "not inspected"
 # File that `python -m gateway install wecom` writes, below DATA_DIR/keys.
 INSTALLED_APP_FILE = "wecom-app.json"
 INSTALLED_APP_NAME = "default"
+# 9999-12-31T23:59:59Z, the last second `datetime` can hold.
+MAX_UNIX_SECONDS = 253_402_300_799
 # Media kinds whose text `detectors.documents` can extract.
 EXTRACTABLE_MEDIA = frozenset({"image", "file"})
 NO_APP_REASON = (
@@ -484,6 +486,8 @@ class WeComInspector:
         app: WeComApp,
         interaction: Interaction,
         recipients: Callable[[Segment], list[str]],
+        *,
+        last_attempt: bool = False,
     ) -> Outcome:
         """Detect on an interaction and its media, record the case and warn.
 
@@ -494,8 +498,12 @@ class WeComInspector:
         need be. Its sender and the managers are warned once per media item,
         within a finding's warning when that warning goes to all of them,
         else in a notice of its own.
+
+        A download that fails with `RetryLater` (WeCom busy, HTTP 5xx)
+        raises it again, except on the job's `last_attempt`: there the media
+        is listed as not inspected, so it is not lost with the dead job.
         """
-        inspected = self._detect(app, interaction)
+        inspected = self._detect(app, interaction, last_attempt)
         failed = [
             item
             for item in inspected.not_inspected
@@ -611,12 +619,16 @@ class WeComInspector:
                 users += recipients(segment)
         return list(dict.fromkeys(users + self.managers))
 
-    def _detect(self, app: WeComApp, interaction: Interaction) -> _Inspected:
+    def _detect(
+        self, app: WeComApp, interaction: Interaction, last_attempt: bool
+    ) -> _Inspected:
         inspected = _Inspected(list(self.detector.detect(interaction).findings))
         for segment in interaction.segments:
             if segment.attachment is None:
                 continue
-            reason = self._inspect_media(app, interaction, segment, inspected)
+            reason = self._inspect_media(
+                app, interaction, segment, inspected, last_attempt
+            )
             if reason:
                 inspected.not_inspected.append(_media_item(segment, reason))
                 log.warning(
@@ -634,6 +646,7 @@ class WeComInspector:
         interaction: Interaction,
         segment: Segment,
         inspected: _Inspected,
+        last_attempt: bool,
     ) -> str:
         """Extract and detect on a segment's media; return why not, or ""."""
         attachment = segment.attachment or {}
@@ -650,6 +663,10 @@ class WeComInspector:
         except PermanentFailure as error:
             # MediaTooLarge is one: a file over the limit is never read.
             return f"download failed: {error}"
+        except RetryLater as error:
+            if not last_attempt:
+                raise
+            return f"download failed on every attempt: {error}"
         limits = documents.Limits(max_bytes=self.max_media_bytes)
         document = documents.extract(
             media.content, media.file_name, media.content_type, limits=limits
@@ -712,7 +729,8 @@ def _media_item(segment: Segment, reason: str) -> dict[str, Any]:
         "reason": reason,
     }
     sent = segment.extra.get("send_time") or segment.extra.get("create_time")
-    if isinstance(sent, int) and sent > 0:
+    # A time past the year 9999 cannot be shown, so it counts as unknown.
+    if isinstance(sent, int) and 0 < sent <= MAX_UNIX_SECONDS:
         item["sent_at"] = iso(datetime.datetime.fromtimestamp(sent, datetime.UTC))
     return item
 
@@ -753,13 +771,16 @@ class WeComMessageHandler:
     def __init__(self, inspector: WeComInspector) -> None:
         self.inspector = inspector
 
-    def __call__(self, job: Any) -> Outcome:
+    def __call__(self, job: Job) -> Outcome:
         delivery = Delivery.from_payload(job.payload)
         app = self.inspector.app(delivery.app)
         interaction = app_interaction(delivery, self.inspector.agents)
         sender = delivery.message.sender
         return self.inspector.inspect(
-            app, interaction, lambda segment: [sender] if sender else []
+            app,
+            interaction,
+            lambda segment: [sender] if sender else [],
+            last_attempt=job.last_attempt,
         )
 
 
@@ -774,7 +795,7 @@ class WeComKfSyncHandler:
         self.inspector = inspector
         self.cursors = cursors
 
-    def __call__(self, job: Any) -> Outcome:
+    def __call__(self, job: Job) -> Outcome:
         sync = KfSync.from_payload(job.payload)
         app = self.inspector.app(sync.app)
         if not sync.open_kfid:
@@ -799,7 +820,12 @@ class WeComKfSyncHandler:
         verdicts: list[str] = []
         for interaction in interactions:
             group = _kf_group(messages, interaction)
-            outcome = self.inspector.inspect(app, interaction, _kf_recipients(group))
+            outcome = self.inspector.inspect(
+                app,
+                interaction,
+                _kf_recipients(group),
+                last_attempt=job.last_attempt,
+            )
             case_id = outcome.case_id or case_id
             findings += outcome.findings
             verdicts.append(outcome.verdict)

@@ -202,6 +202,7 @@ class Worker:
             self.queue.fail(job.id, f"no handler for job kind {job.kind!r}")
             log.error("job %s: no handler for kind %s; dead-lettered", job.id, job.kind)
             return
+        job.last_attempt = job.attempts >= self.max_attempts
         try:
             with self._tracked(job), self._renewing(job):
                 outcome = handler(job)

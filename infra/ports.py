@@ -21,6 +21,9 @@ class Job:
     payload: dict[str, Any]
     attempts: int
     dedupe_key: str | None = None
+    # Set by the worker when a failure of this attempt dead-letters the job,
+    # so a handler can record what it has instead of failing once more.
+    last_attempt: bool = False
 
 
 @dataclass

@@ -107,7 +107,7 @@ def parse_s3_event(event: Mapping[str, Any]) -> list[S3Object]:
         if isinstance(body, str) and "s3" not in record:
             try:
                 inner = json.loads(body)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise PayloadInvalid("SQS record body is not valid JSON") from None
             if isinstance(inner, Mapping) and "Records" in inner:
                 objects.extend(parse_s3_event(inner))

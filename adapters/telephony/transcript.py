@@ -41,11 +41,15 @@ TIME_ERROR = "time_error"
 # integers could not hold some of them.
 MAX_TIME_MS = 7 * 24 * 3600 * 1000
 
+_MAX_SECONDS = Decimal(MAX_TIME_MS) / 1000
+
 # See `is_plain_id`.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _DIGIT_RUN = re.compile(r"[0-9](?:[-._:]?[0-9]){5,}")
 _DIGITS = re.compile(r"[0-9]{6}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+# The form of the keyed hash that `keyed_id` gives an id that is not plain.
+_KEYED = re.compile(r"h-[0-9a-f]{32}")
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,13 @@ def seconds_to_ms(value: object, field: str) -> int:
         )
     try:
         seconds = Decimal(str(value).strip())
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):
         raise PayloadInvalid(f"{field} is not a number of seconds") from None
     if not seconds.is_finite() or seconds < 0:
         raise PayloadInvalid(f"{field} must be a finite, non-negative number")
-    if seconds * 1000 > MAX_TIME_MS:
+    # Compared before multiplying: a huge exponent such as 1e999999999
+    # overflows Decimal arithmetic, though comparing it does not.
+    if seconds > _MAX_SECONDS:
         raise PayloadInvalid(_too_late(field))
 
     return int((seconds * 1000).to_integral_value())
@@ -160,11 +166,12 @@ def keyed_id(value: str, key: bytes) -> str:
     An id that is not plain (see `is_plain_id`) could carry a phone or card
     number, so it becomes `h-` and 32 hex digits of HMAC-SHA256 under `key`.
     The same id always gives the same hash, so deliveries of one call still
-    meet in one case.
+    meet in one case. Such a hash is returned as it is, so an id that
+    passes through here twice keeps its first hash.
 
     Raise `ValueError` when the id must be hashed and `key` is empty.
     """
-    if is_plain_id(value):
+    if is_plain_id(value) or _KEYED.fullmatch(value):
         return value
     if not key:
         raise ValueError("no key to hash a provider id with; pass the fingerprint key")

@@ -271,6 +271,10 @@ def _body_fields(body: bytes, content_type: str) -> dict[str, Any]:
                 f"callback body is not valid JSON (line {error.lineno}, "
                 f"column {error.colno})"
             ) from None
+        except RecursionError:
+            raise PayloadInvalid(
+                "callback body nests lists or objects too deeply"
+            ) from None
         if not isinstance(data, dict):
             raise PayloadInvalid("callback body must be a JSON object")
         return data
@@ -389,18 +393,28 @@ def interaction_from_sentences(
     ]
 
     return Interaction(
-        id=f"twilio:{callback.account_sid or '-'}:transcript:{callback.transcript_sid}",
+        id=transcript_key(callback),
         channel="voice",
         segments=segments,
-        source={
-            "platform": "twilio",
-            "product": "voice_intelligence",
-            "account_sid": callback.account_sid,
-            "service_sid": callback.service_sid,
-            "transcript_sid": callback.transcript_sid,
-            "customer_key": _stored_key(callback.customer_key),
-        },
+        source=transcript_source(callback),
     )
+
+
+def transcript_key(callback: TranscriptCallback) -> str:
+    """Return the interaction id of a Voice Intelligence transcript."""
+    return f"twilio:{callback.account_sid or '-'}:transcript:{callback.transcript_sid}"
+
+
+def transcript_source(callback: TranscriptCallback) -> dict[str, Any]:
+    """Return the source of a transcript's interaction: SIDs and a masked key."""
+    return {
+        "platform": "twilio",
+        "product": "voice_intelligence",
+        "account_sid": callback.account_sid,
+        "service_sid": callback.service_sid,
+        "transcript_sid": callback.transcript_sid,
+        "customer_key": _stored_key(callback.customer_key),
+    }
 
 
 def _sentence_segment(

@@ -36,6 +36,7 @@ from adapters.telephony.transcript import (
     seconds_to_ms,
     timed_span,
 )
+from detectors.masking import MaskedText
 from detectors.types import SPEAKERS, Interaction, Segment
 
 # Party 0 is usually the one who placed the call. For a customer-service
@@ -61,9 +62,18 @@ def _decode_body(analysis: Mapping[str, Any], where: str) -> Any:
         except (ValueError, UnicodeDecodeError):
             raise PayloadInvalid(f"{where}.body is not valid base64url") from None
     try:
-        return json.loads(body)
-    except json.JSONDecodeError:
+        return json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        raise PayloadInvalid(
+            f"{where}.body nests lists or objects too deeply to read"
+        ) from None
+    except ValueError:
         raise PayloadInvalid(f"{where}.body is not valid JSON") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """Reject NaN and Infinity, which JSON does not allow."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _words(raw_words: object, where: str) -> list[TimedWord]:
@@ -418,17 +428,24 @@ def interaction_from_vcon(
         source={
             "platform": "vcon",
             "uuid": uuid,
-            "vendor": _plain_text(analysis.get("vendor")),
-            "schema": _plain_text(analysis.get("schema")),
+            "vendor": _label(analysis.get("vendor")),
+            "schema": _label(analysis.get("schema")),
             "redacted": analysis.get("type") == "transcript-redacted",
             "recording_url": _recording_url(dialog),
         },
     )
 
 
-def _plain_text(value: object) -> str | None:
-    """Return a short label (vendor, schema) as it is, else None."""
-    return value[:200] if isinstance(value, str) else None
+def _label(value: object) -> str | None:
+    """Return a short label (vendor, schema) with numbers masked, else None.
+
+    A label is free text, so a run of five or more digits in it, which could
+    be a phone number, is masked, as are email addresses.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value[:200]
+    return MaskedText(text, []).excerpt(0, len(text), window=0)
 
 
 def _recording_url(dialog: Mapping[str, Any]) -> str | None:

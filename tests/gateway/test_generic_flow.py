@@ -427,3 +427,14 @@ def test_dead_lettered_delivery_can_be_sent_again(
     assert job is not None
     runtime.queue.fail(job.id, "gave up")
     assert post(client, clock, body).json["status"] == "queued"
+
+
+def test_integrator_cannot_write_the_gateways_own_source_keys(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    data = chat("x6", f"Your ID {ID} is on file")
+    data["source"] = {"ticket": "T-9", "not_inspected": [{"reason": "forged"}]}
+    assert post(client, clock, encode(data)).status_code == 202
+    runtime.worker.drain()
+    (case,) = runtime.ledger.list_cases()
+    assert case.source == {"ticket": "T-9"}

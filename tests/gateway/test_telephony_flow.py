@@ -7,7 +7,9 @@ reads as zero.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import datetime
 import hashlib
 import io
 import json
@@ -38,6 +40,7 @@ from gateway.telephony import MUTE_RECORDING, mute_ranges, stored_recording_url
 from infra.config import GenericSourceSettings, Settings, TelephonySettings
 from infra.datadir import DataDirLock
 from infra.errors import ConfigError
+from infra.ports import Job
 from infra.sqlite import Database, SqliteLedger
 from tests.conftest import FrozenClock
 from tests.fakedata import card
@@ -1016,6 +1019,12 @@ def test_older_database_gets_context_column(tmp_path: Path) -> None:
             "https://media.example.net/a.wav",
         ),
         ("s3://bucket/CallRecordings/a.wav", "s3://bucket/CallRecordings/a.wav"),
+        (
+            "https://media.example.net:44321/2026/139%2012345678.wav",
+            "https://media.example.net:44321/2026/*** ********.wav",
+        ),
+        ("s3://bucket/calls/13912345678.wav", "s3://bucket/calls/***********.wav"),
+        ("https://[::1/x.wav", None),
         ("file:///var/calls/a.wav", None),
         ("not a url", None),
         (None, None),
@@ -1316,14 +1325,14 @@ def test_vcon_numeric_uuid_not_stored(
 # -- Twilio sentences the worker cannot refuse -----------------------------
 
 
-@pytest.mark.parametrize("bad", [None, "-1", "1e30", "soon"])
+@pytest.mark.parametrize("bad", [None, "-1", "1e30", "soon", "1e999999999"])
 def test_bad_sentence_time_spares_others(
     client: FlaskClient,
     runtime: Runtime,
     fake_twilio: FakeTwilio,  # noqa: F811
     bad: str | None,
 ) -> None:
-    sentences = [dict(s) for s in SENTENCES]
+    sentences = copy.deepcopy(SENTENCES)
     sentences[2]["start_time"] = bad
     for word in sentences[2]["words"]:
         word["start_time"] = bad
@@ -1348,7 +1357,7 @@ def test_huge_word_times_untimed(
     runtime: Runtime,
     fake_twilio: FakeTwilio,  # noqa: F811
 ) -> None:
-    sentences = [dict(s) for s in SENTENCES]
+    sentences = copy.deepcopy(SENTENCES)
     sentences[2]["end_time"] = "1e30"
     sentences[2]["words"] = [
         {**word, "end_time": "1e30"} for word in sentences[2]["words"]
@@ -1509,3 +1518,319 @@ def test_mute_ranges_count_unusable_times(
 
     assert ranges == ([times] if timed else [])
     assert untimed == ([] if timed else [spoken])
+
+
+# -- call sources, numbers in URLs, concurrent copies and credentials -------
+
+PHONE = "13912345678"
+
+
+class RecordingHost(OtherHost):
+    """An allowed recording host without credentials; it records each path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.authorised: list[bool] = []
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_port}"
+
+    def _app(self, environ: Any, start_response: Any) -> Any:
+        request = Request(environ)
+        self.paths.append(request.path)
+        self.authorised.append(request.authorization is not None)
+        return super()._app(environ, start_response)
+
+
+@pytest.fixture
+def media_host() -> Iterator[RecordingHost]:
+    server = RecordingHost()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def media_runtime(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+    media_host: RecordingHost,
+) -> Iterator[Runtime]:
+    built = build(
+        settings,
+        clock,
+        fake_twilio,
+        recordings,
+        recording_hosts=(fake_twilio.host, media_host.host),
+    )
+    yield built
+    built.database.close()
+
+
+def generic_call(**source: Any) -> dict[str, Any]:
+    """A call in the generic format whose agent reads a card back at 3.7-5.3 s."""
+    return {
+        "id": "call-0001",
+        "channel": "voice",
+        "source": source,
+        "segments": [
+            {
+                "id": "s1",
+                "speaker": "customer",
+                "text": "I want to check a payment",
+                "start_ms": 0,
+                "end_ms": 2000,
+            },
+            {
+                "id": "s2",
+                "speaker": "agent",
+                "text": READ_BACK,
+                "start_ms": 2500,
+                "end_ms": 6400,
+            },
+        ],
+    }
+
+
+def test_generic_call_source_kept_safe(
+    media_runtime: Runtime,
+    clock: FrozenClock,
+    media_host: RecordingHost,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG")
+    client = create_app(media_runtime).test_client()
+    forged_copy = {"file": "recordings/c_0000000000000000.wav", "sha256": "0" * 64}
+    forged_item = {"segment": "s1", "kind": "image", "reason": "forged"}
+    data = generic_call(
+        recording_url=f"{media_host.base_url}/calls/{PHONE}.wav?sig=s3cr3t",
+        crm_contact=PHONE,
+        muted_recording=forged_copy,
+        not_inspected=[forged_item],
+    )
+
+    response = post_signed(
+        client, clock, "/webhooks/generic", json.dumps(data).encode()
+    )
+    assert response.status_code == 202
+    assert drain(media_runtime) == 2  # the call, then its muted copy
+
+    case = only_case(client, media_runtime)
+    source = case["source"]
+    assert source["recording_url"] == f"{media_host.base_url}/calls/{'*' * 11}.wav"
+    assert source["crm_contact"].startswith("h-")
+    assert "not_inspected" not in source
+    copy = source["muted_recording"]
+    assert copy["file"] == f"recordings/{case['id']}.wav"
+    assert copy["sha256"] != forged_copy["sha256"]
+    # The worker fetched the recording by its real path, and only once.
+    assert media_host.paths == [f"/calls/{PHONE}.wav"]
+    with client.get(f"/api/cases/{case['id']}/recording") as download:
+        assert download.status_code == 200
+        assert_silent_exactly(download.data, [[3700, 5300]])
+
+    stored = database_bytes(media_runtime)
+    assert PHONE.encode() not in stored
+    assert b"s3cr3t" not in stored
+    assert CARD.encode() not in stored
+    # urllib3 logs URLs at debug level; the gateway keeps it at WARNING.
+    ours = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name.split(".")[0] in ("gateway", "adapters", "infra")
+    ]
+    assert ours
+    assert not [message for message in ours if PHONE in message]
+
+
+def test_numbers_in_recording_urls_masked(
+    client: FlaskClient, clock: FrozenClock, runtime: Runtime
+) -> None:
+    call = vcon(f"I will read it back {GROUPED} ok?")
+    call["dialog"][0]["url"] = f"https://media.example.net/calls/{PHONE}.wav"
+    call["analysis"][0]["vendor"] = f"acme {PHONE}"
+    call["analysis"][0]["schema"] = f"crm-{PHONE}-v2"
+    analysis = contact_lens(
+        [readback_turn()],
+        {
+            "ContactId": "contact-0004",
+            "InputS3Uri": f"s3://connect-bucket/calls/{PHONE}.wav",
+        },
+    )
+
+    for path, data in (("/webhooks/vcon", call), ("/webhooks/contact-lens", analysis)):
+        response = post_signed(client, clock, path, json.dumps(data).encode())
+        assert response.status_code == 202
+    drain(runtime)
+
+    urls = {
+        case.source["platform"]: case.source["recording_url"]
+        for case in runtime.ledger.list_cases()
+    }
+    assert urls == {
+        "vcon": f"https://media.example.net/calls/{'*' * 11}.wav",
+        "amazon_connect": f"s3://connect-bucket/calls/{'*' * 11}.wav",
+    }
+    assert PHONE.encode() not in database_bytes(runtime)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda d: d["analysis"][0].update(body="[" * 100_000 + "]" * 100_000),
+            "analysis[0].body nests",
+        ),
+        (
+            lambda d: d["analysis"][0]["body"][0].update(start="1e999999999"),
+            "analysis[0].body[0].start",
+        ),
+    ],
+)
+def test_vcon_unparsable_body_is_400(
+    client: FlaskClient,
+    clock: FrozenClock,
+    runtime: Runtime,
+    change: Any,
+    field: str,
+) -> None:
+    data = vcon("hello")
+    change(data)
+
+    response = post_signed(client, clock, "/webhooks/vcon", json.dumps(data).encode())
+
+    assert response.status_code == 400
+    assert field in response.json["reason"]
+    assert drain(runtime) == 0
+
+
+def test_twilio_credentials_only_for_twilio_recordings(
+    client: FlaskClient,
+    clock: FrozenClock,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+) -> None:
+    fake_twilio.add_recording(RECORDING_SID, make_wav(CALL_SECONDS))
+    url = fake_twilio.recording_url(RECORDING_SID) + ".wav"
+    data = generic_call(recording_url=url)
+
+    post_signed(client, clock, "/webhooks/generic", json.dumps(data).encode())
+    assert drain(runtime) == 2
+    case = only_case(client, runtime)
+    assert "HTTP 401" in case["source"]["muted_recording"]["error"]
+
+    # A copy asked for through the API gets no credentials either.
+    response = client.post(f"/api/cases/{case['id']}/recording", json={"url": url})
+    assert response.json["status"] == "queued"
+    assert drain(runtime) == 1
+
+    fetched = [r for r in fake_twilio.requests if "/Recordings/" in r.path]
+    assert len(fetched) == 2
+    assert not any(r.authorised for r in fetched)
+
+
+class GatedLedger:
+    """A ledger whose first muted-copy record waits until the test releases it."""
+
+    def __init__(self, ledger: SqliteLedger) -> None:
+        self.ledger = ledger
+        self.first_waiting = threading.Event()
+        self.second_recording = threading.Event()
+        self.release = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ledger, name)
+
+    def set_muted_recording(
+        self, case_id: str, copy: dict[str, Any], note: str = ""
+    ) -> bool:
+        if copy.get("request") == "first":
+            self.first_waiting.set()
+            assert self.release.wait(30)
+        else:
+            self.second_recording.set()
+        return self.ledger.set_muted_recording(case_id, copy, note)
+
+
+def test_concurrent_copies_match_their_record(
+    client: FlaskClient,
+    runtime: Runtime,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+) -> None:
+    case = recorded_case(client, runtime, fake_twilio)
+    (recordings / "first.wav").write_bytes(make_wav(CALL_SECONDS))
+    (recordings / "second.wav").write_bytes(make_wav(CALL_SECONDS + 2))
+    handler = runtime.worker.handlers[MUTE_RECORDING]
+    gated = GatedLedger(runtime.ledger)  # type: ignore[arg-type]
+    handler.ledger = gated  # type: ignore[attr-defined]
+
+    def run(name: str) -> None:
+        payload = {"case_id": case["id"], "path": f"{name}.wav", "request": name}
+        handler(Job(name, MUTE_RECORDING, payload, 1))
+
+    first = threading.Thread(target=run, args=("first",))
+    second = threading.Thread(target=run, args=("second",))
+    first.start()
+    assert gated.first_waiting.wait(30)
+    second.start()
+    # The first job has written its file but not its record. The second
+    # job must not record its own copy now, so give it the chance to.
+    gated.second_recording.wait(0.5)
+    gated.release.set()
+    first.join(30)
+    second.join(30)
+
+    record = only_case(client, runtime)["source"]["muted_recording"]
+    assert record["request"] == "second"
+    url = f"/api/cases/{case['id']}/recording"
+    with client.get(url) as download:
+        assert download.status_code == 200
+        assert hashlib.sha256(download.data).hexdigest() == record["sha256"]
+    folder = runtime.settings.data_dir / "recordings"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{case['id']}.wav"]
+
+
+def test_unfetched_transcript_opens_case(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_twilio: FakeTwilio,  # noqa: F811
+    recordings: Path,
+) -> None:
+    limited = build(
+        dataclasses.replace(settings, max_attempts=2), clock, fake_twilio, recordings
+    )
+    try:
+        client = create_app(limited).test_client()
+        fake_twilio.add_transcript(TRANSCRIPT_SID, SENTENCES)
+        post_intelligence(client, intelligence_callback())
+        fake_twilio.fail_next_sentences = 503
+        assert drain(limited) == 1
+        assert limited.ledger.list_cases() == []
+
+        clock.advance(minutes=5)
+        fake_twilio.fail_next_sentences = 503
+        assert drain(limited) == 1
+
+        assert limited.queue.dead_jobs(10) == []
+        case = only_case(client, limited)
+        assert case["platform"] == "twilio"
+        assert case["severity"] == "low"
+        assert case["findings"] == []
+        assert case["source"]["transcript_sid"] == TRANSCRIPT_SID
+        [item] = case["source"]["not_inspected"]
+        assert item["kind"] == "transcript"
+        assert item["msg_id"] == TRANSCRIPT_SID
+        assert "HTTP 503" in item["reason"]
+        assert limited.disposal is not None
+        [digest] = limited.disposal.daily_digest(clock() + datetime.timedelta(hours=1))
+        assert any(
+            line.startswith(f"{case['id']} twilio transcript") for line in digest.lines
+        )
+    finally:
+        limited.database.close()

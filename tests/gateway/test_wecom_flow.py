@@ -223,7 +223,7 @@ def test_warning_goes_to_outbox_without_agent_id(
     runtime.database.close()
 
 
-def image_message(media_id: str, msg_id: str) -> str:
+def image_message(media_id: str, msg_id: str, create_time: str = "1767225600") -> str:
     return message_xml(
         "image",
         "<PicUrl><![CDATA[http://127.0.0.1/p.png]]></PicUrl>"
@@ -231,6 +231,7 @@ def image_message(media_id: str, msg_id: str) -> str:
         corp_id=TEST_CORP_ID,
         msg_id=msg_id,
         agent_id=str(TEST_AGENT_ID),
+        create_time=create_time,
     )
 
 
@@ -633,6 +634,60 @@ def test_media_warning_retried_after_busy(
     assert item["warned_at"] == "2026-03-02T09:31:01Z"
     events = [e for e in case["history"] if e["action"] == "not_inspected"]
     assert len(events) == 1
+
+
+def test_huge_create_time_gives_no_sent_at(
+    wecom: tuple[Runtime, FlaskClient, FakeWeCom], clock: FrozenClock
+) -> None:
+    runtime, client, fake = wecom
+    post_callback(client, clock, image_message("media-gone", "7800", "9" * 20))
+
+    assert runtime.worker.drain() == 1
+    assert runtime.queue.counts().get("done") == 1
+    [case] = client.get("/api/cases").get_json()["cases"]
+    [item] = case["source"]["not_inspected"]
+    assert item["msg_id"] == "7800"
+    assert "sent_at" not in item
+    [(_, text)] = fake.sent
+    assert "could not be checked" in text
+
+
+def test_busy_download_listed_on_last_attempt(
+    settings: Settings,
+    clock: FrozenClock,
+    fake_wecom: FakeWeCom,  # noqa: F811
+) -> None:
+    runtime = build_runtime(settings, clock, fake_wecom, max_attempts=3)
+    client = create_app(runtime).test_client()
+    fake_wecom.add_media("media-busy", id_card_png(), "image/png", "card.png")
+    fake_wecom.fail_next("media/get", 0, times=10, http_status=503)
+    post_callback(client, clock, image_message("media-busy", "7900"))
+
+    # Each attempt but the last waits for WeCom, as after any busy error.
+    for _ in range(2):
+        assert runtime.worker.drain() == 1
+        assert client.get("/api/cases").get_json()["cases"] == []
+        assert runtime.queue.counts().get("queued") == 1
+        clock.advance(seconds=61)
+
+    # The last attempt lists the image instead of losing it.
+    assert runtime.worker.drain() == 1
+    assert runtime.queue.counts().get("done") == 1
+    assert runtime.queue.dead_jobs(10) == []
+    assert len(fake_wecom.requests_to("media/get")) == 3
+    [case] = client.get("/api/cases").get_json()["cases"]
+    assert case["severity"] == "low"
+    [item] = case["source"]["not_inspected"]
+    assert item["msg_id"] == "7900"
+    assert item["reason"].startswith("download failed on every attempt")
+    assert "HTTP 503" in item["reason"]
+    [(touser, text)] = fake_wecom.sent
+    assert touser == f"{SENDER}|{MANAGER}"
+    assert "could not be checked" in text
+    assert runtime.disposal is not None
+    [digest] = runtime.disposal.daily_digest(clock() + datetime.timedelta(hours=1))
+    assert "Not inspected, check by hand:" in digest.lines
+    runtime.database.close()
 
 
 # --- URL verification and rejected callbacks -----------------------------

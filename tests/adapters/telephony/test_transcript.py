@@ -115,6 +115,7 @@ def test_clamp_words_to_segment() -> None:
         (seconds_to_ms, "1e30", "more than 7 days"),
         (seconds_to_ms, 604800.001, "more than 7 days"),
         (seconds_to_ms, "-1", "non-negative"),
+        (seconds_to_ms, "1e999999999", "more than 7 days"),
         (millis, 1e300, "more than 7 days"),
         (millis, MAX_TIME_MS + 1, "more than 7 days"),
         (millis, -5, "non-negative"),
@@ -129,6 +130,7 @@ def test_times_out_of_range_rejected(read: Any, value: object, message: str) -> 
 
 def test_times_at_the_limit_accepted() -> None:
     assert seconds_to_ms("604800", "x") == MAX_TIME_MS
+    assert seconds_to_ms("1e-999999999", "x") == 0
     assert millis(MAX_TIME_MS, "x") == MAX_TIME_MS
 
 
@@ -165,6 +167,16 @@ def test_keyed_id_hashes_numbers() -> None:
     assert keyed_id("contact-0001", b"") == "contact-0001"
     with pytest.raises(ValueError, match="no key"):
         keyed_id("13800138000", b"")
+
+
+def test_keyed_id_keeps_its_own_hashes() -> None:
+    key = b"k" * 16
+    # Hex digits often run six long, which alone would make a hash not plain.
+    hashed = [keyed_id(f"1380013{n:04d}", key) for n in range(40)]
+    assert not all(is_plain_id(value) for value in hashed)
+
+    assert [keyed_id(value, key) for value in hashed] == hashed
+    assert keyed_id("h-13800138000", key) != "h-13800138000"
 
 
 def test_generic_format_parses_voice() -> None:

@@ -146,7 +146,9 @@ def interaction_of(sentences: list[dict[str, Any]]) -> Interaction:
     return transcript_interaction(callback, lambda sid: sentences)
 
 
-@pytest.mark.parametrize("start_time", [None, "-1", "soon", "1e30", 1e300, "nan"])
+@pytest.mark.parametrize(
+    "start_time", [None, "-1", "soon", "1e30", 1e300, "nan", "1e999999999"]
+)
 def test_bad_sentence_time_untimed(start_time: object) -> None:
     broken = [{**SENTENCES[1], "start_time": start_time}, SENTENCES[0]]
 

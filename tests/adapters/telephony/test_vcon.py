@@ -262,6 +262,22 @@ def paragraph(**fields: Any) -> dict[str, Any]:
             lambda d: d["analysis"][0].update(body={"results": {"channels": []}}),
             r"analysis\[0\]\.body has no turns",
         ),
+        (
+            lambda d: d["analysis"][0]["body"][0].update(start="1e999999999"),
+            r"analysis\[0\]\.body\[0\]\.start is more than 7 days",
+        ),
+        (
+            lambda d: d["analysis"][0]["body"][0].update(duration="1e999999999"),
+            r"analysis\[0\]\.body\[0\]\.duration is more than 7 days",
+        ),
+        (
+            lambda d: d["analysis"][0].update(body="[" * 100_000 + "]" * 100_000),
+            r"analysis\[0\]\.body nests lists or objects too deeply",
+        ),
+        (
+            lambda d: d["analysis"][0].update(body='[{"text": "hi", "start": NaN}]'),
+            r"analysis\[0\]\.body is not valid JSON",
+        ),
     ],
 )
 def test_malformed_vcon_names_field(change: Any, field: str) -> None:
@@ -270,6 +286,17 @@ def test_malformed_vcon_names_field(change: Any, field: str) -> None:
 
     with pytest.raises(PayloadInvalid, match=field):
         interaction_from_vcon(data, id_key=ID_KEY)
+
+
+def test_vendor_and_schema_masked() -> None:
+    data = vcon_with(turn_list())
+    data["analysis"][0]["vendor"] = "acme 13800138000"
+    data["analysis"][0]["schema"] = "crm-13800138000-v2"
+
+    source = interaction_from_vcon(data, id_key=ID_KEY).source
+
+    assert source["vendor"] == "acme ***********"
+    assert source["schema"] == "crm-***********-v2"
 
 
 def test_numeric_uuid_hashed() -> None:
