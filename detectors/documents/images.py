@@ -2,9 +2,9 @@
 
 The pipeline: decode within the pixel limit, apply the EXIF orientation,
 scale to a size OCR reads well, turn the text level (at any angle) and
-upright, run the engine, read number rows again with Tesseract, then map
-every box back to the pixels of the upload as displayed. Each geometric step
-is an `Affine` map, so mapping back is one inverse.
+upright, run the engine, read number rows again, then map every box back
+to the pixels of the upload as displayed. Each geometric step is an
+`Affine` map, so mapping back is one inverse.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
+from functools import partial
 
 from PIL import Image, ImageFilter, ImageOps, ImageStat
 
@@ -21,7 +22,12 @@ from detectors.documents.errors import NotInspected
 from detectors.documents.limits import DEFAULT_LIMITS, Deadline, Limits
 from detectors.documents.model import Affine, union
 from detectors.documents.numbers import reread_numbers
-from detectors.documents.ocr import OcrEngine, OcrWord, TesseractEngine
+from detectors.documents.ocr import (
+    OcrEngine,
+    OcrWord,
+    RapidOcrEngine,
+    TesseractEngine,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -305,7 +311,8 @@ def recognize_image(
     """Prepare an image for OCR, run the engine, and return words and the map back.
 
     For an engine that finds text at any angle by itself (RapidOCR), its
-    words are turned so that lines read left to right and level. For
+    words are turned so that lines read left to right and level, and the
+    rows holding numbers it read unsurely are read again by it. For
     Tesseract the image is levelled first (`estimate_angle`), read, read
     again turned half a turn when the reading looks upside down, and then
     the rows holding numbers are read once more (`reread_numbers`).
@@ -333,6 +340,15 @@ def recognize_image(
         if slant:
             turn = turn.then(_rotation(slant))
             upright = [_move(word, _rotation(slant)) for word in upright]
+        level_size, shift = _frame(work.size, turn)
+        turn = turn.then(shift)
+        upright = [_move(word, shift) for word in upright]
+        if isinstance(engine, RapidOcrEngine):
+            strips = partial(engine.recognize, cut_lines=True)
+            upright = reread_numbers(
+                image, forward.then(turn), level_size, upright, deadline, strips
+            )
+        deadline.check()
         return OcrResult(upright, forward.then(turn).inverse(), rotation, slant)
 
     angle = estimate_angle(work)
@@ -416,6 +432,17 @@ def reading_slant(words: list[OcrWord]) -> float:
             # angle) is levelled by turning it counter-clockwise.
             return angle if abs(angle) >= MIN_SLANT else 0.0
     return 0.0
+
+
+def _frame(size: tuple[int, int], mapping: Affine) -> tuple[tuple[int, int], Affine]:
+    """Return the size of the image of `size` after `mapping`, and the shift into it.
+
+    A turn about the origin by other than a quarter turn moves corners to
+    negative coordinates. The shift moves the turned image back to 0, 0.
+    """
+    left, top, right, bottom = mapping.box((0, 0, size[0], size[1]))
+    frame = (max(1, math.ceil(right - left)), max(1, math.ceil(bottom - top)))
+    return frame, Affine(c=-left, f=-top)
 
 
 def _rotation(degrees: float) -> Affine:

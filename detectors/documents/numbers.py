@@ -10,6 +10,13 @@ that its digits are `NUMBER_HEIGHT` pixels tall and turned dark-on-light.
 The stacked strips are read in one call with the English model alone,
 which also loads faster.
 
+RapidOCR reads its first pass's unsure number rows again the same way, with
+itself as the reader. Its strips are first lifted off their background
+(`lift_faint_ink`). Digits under a semi-transparent white watermark are
+mid-grey, and the mark's letters over the background almost white. So
+turning everything within 15% of the background white removes the letters
+and leaves the digits.
+
 A number read there replaces the first pass's words in its place when it
 ranks at least as high (see `_Quality`: checksum-valid first, then shaped
 exactly like an identifier, then without stray symbols, then confidence).
@@ -20,7 +27,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from PIL import Image, ImageOps, ImageStat
@@ -28,7 +35,7 @@ from stdnum import luhn
 
 from detectors.documents.kinds import has_birth_date
 from detectors.documents.limits import Deadline
-from detectors.documents.model import Affine, Box, is_wide
+from detectors.documents.model import Affine, Box, is_wide, union
 from detectors.documents.ocr import OcrWord, TesseractEngine
 from detectors.recognizers.cn_resident_id import is_resident_id
 from detectors.recognizers.payment_card import card_brand
@@ -46,6 +53,8 @@ NUMBER_HEIGHT = 56
 STRIP_PADDING = 0.5
 CORE_MARGIN = 0.25
 STRIP_GAP = 24
+# The reach of a narrow strip past its row's words, in line heights.
+STRIP_REACH = 1.0
 MAX_STRIPS = 8
 MAX_STRIP_WIDTH = 4000
 MIN_SCALE, MAX_SCALE = 0.5, 4.0
@@ -72,13 +81,23 @@ NUMBER_LABELS = (
 )
 # Strips darker than this median grey are light text on a dark card.
 DARK_STRIP = 110
+# For an engine that reads strips as they are (RapidOCR), pixels at this
+# share of a strip's median grey or lighter turn white, and darker ones are
+# made lighter in proportion. On the watermarked rendered card the digits
+# under the mark read right from 0.8 to 0.9, and wrong at 0.7, 0.75 and
+# without.
+FAINT_INK = 0.85
 # A Chinese character that the first pass read with at least this
 # confidence is text, not digits for the second pass to replace.
 CONFIDENT_HANZI = 50
 _EDGE_MARKS = "()[]{}|/\\.,:;'\"`‘’“”-_~!"
 _DIGITS = re.compile(r"[0-9]+")
+_GROUPED = re.compile(r"[0-9]+(?:[ -]+[0-9]+)*")
 _ID_SHAPED = re.compile(r"[0-9]{17}[0-9X]")
 _PASSPORT = re.compile(r"[A-Z]{1,2}[0-9]{7,8}")
+
+# Reads an image within a timeout in seconds, like `OcrEngine.recognize`.
+Reader = Callable[[Image.Image, float], list[OcrWord]]
 
 
 @dataclass(frozen=True)
@@ -128,23 +147,34 @@ def reread_numbers(
     level_size: tuple[int, int],
     words: list[OcrWord],
     deadline: Deadline,
+    reader: Reader | None = None,
 ) -> list[OcrWord]:
     """Return `words` with the numbers on number lines read again, more closely.
 
     `words` are what the first pass read in an image of `level_size`
     pixels that `to_level` maps `source` onto (scaled, turned, levelled).
     Strips are cut from `source` itself, so they are resampled once, at
-    the scale the digits need. They are read in one call with Tesseract's
-    English model as one column of lines (page segmentation mode 4). On the
-    card photos in docs/ocr.md that mode coped better than one uniform
-    block (mode 6) with strips that also show part of a photo or a label.
+    the scale the digits need. They are read in one call.
+
+    Without `reader`, Tesseract's English model reads them as one column of
+    lines (page segmentation mode 4). On the card photos in docs/ocr.md
+    that mode coped better than one uniform block (mode 6) with strips that
+    also show part of a photo or a label. A `reader` is a function that
+    reads an image within a timeout (RapidOCR's). With one, only rows with
+    a digit group read with under `CONFIDENT_DIGITS` are read again. Their
+    strips are cut across the row's words only and lifted first
+    (`lift_faint_ink`).
     """
-    rows = rows_to_read(words)
+    rows = rows_to_read(words, unsure_numbers_only=reader is not None)
     if not rows:
         return words
-    reader = TesseractEngine(NUMBER_LANGUAGES, 4, NUMBER_OPTIONS)
-    stacked, strips, margin = _stack(source, to_level.inverse(), level_size, rows)
-    found = reader.recognize(stacked, deadline.timeout_for_call())
+    lift = reader is not None
+    if reader is None:
+        reader = TesseractEngine(NUMBER_LANGUAGES, 4, NUMBER_OPTIONS).recognize
+    stacked, strips, margin = _stack(
+        source, to_level.inverse(), level_size, rows, narrow=lift, lift=lift
+    )
+    found = reader(stacked, deadline.timeout_for_call())
     deadline.check()
     by_strip: dict[int, list[OcrWord]] = {}
     for word in found:
@@ -157,8 +187,16 @@ def reread_numbers(
             # A shadow or a card's edge next to a digit reads as a bracket
             # or a stroke, which would keep the digit groups apart.
             text = word.text.strip(_EDGE_MARKS)
+            chars: tuple[Box, ...] = ()
+            if len(word.char_boxes) == len(word.text) and text:
+                start = word.text.index(text)
+                chars = tuple(
+                    strip.to_band(b, margin)
+                    for b in word.char_boxes[start : start + len(text)]
+                )
+                box = union(chars)
             by_strip.setdefault(index, []).append(
-                OcrWord(text, box, word.confidence, strip.key)
+                OcrWord(text, box, word.confidence, strip.key, chars)
             )
     for index, numbers in by_strip.items():
         words = merge_numbers(words, numbers, strips[index].core)
@@ -200,15 +238,22 @@ def _number_lines(words: Sequence[OcrWord]) -> list[_Line]:
 
 @dataclass(frozen=True)
 class Row:
-    """A row to read again: its vertical range, first-pass line key and text height."""
+    """A row to read again: its vertical range, first-pass line key and text height.
+
+    `left` and `right` are where the row's first-pass words start and end.
+    """
 
     top: float
     bottom: float
     key: tuple[int, ...]
     height: float
+    left: float = 0.0
+    right: float = 0.0
 
 
-def rows_to_read(words: Sequence[OcrWord]) -> list[Row]:
+def rows_to_read(
+    words: Sequence[OcrWord], unsure_numbers_only: bool = False
+) -> list[Row]:
     """Choose the rows of the first pass's words to read again, top to bottom.
 
     A line is a candidate when it has digits, a number label, or letters
@@ -224,6 +269,15 @@ def rows_to_read(words: Sequence[OcrWord]) -> list[Row]:
     confidence. A row without such digits that overlaps the next row is
     left out: its number is read there. At most `MAX_STRIPS` rows, those
     with the most digits, are kept.
+
+    `unsure_numbers_only` is for RapidOCR, which reads every line it finds
+    in any script. A row is then read again only when it contains a number of
+    `MIN_RUN` digits or more, its groups joined across spaces and hyphens
+    (`_max_number_digits`), and a digit group in it was read with under
+    `CONFIDENT_DIGITS`. Labels, dates with 年 and 月 between their groups
+    and file names with letters between theirs are left alone, and so are
+    specimen numbers that fail their checksum and passport numbers, which
+    have none, when read with confidence.
 
     NOTE: only rows that the first pass found are read again. When
     Tesseract's layout analysis drops a number's line altogether (two ID
@@ -249,7 +303,10 @@ def rows_to_read(words: Sequence[OcrWord]) -> list[Row]:
             default=0,
         )
         shaped = run >= MIN_RUN or digits >= MIN_ROW_DIGITS
-        if not shaped and not any(line.flagged for line in row):
+        if unsure_numbers_only:
+            if _max_number_digits(row) < MIN_RUN or _read_confidently(row):
+                continue
+        elif not shaped and not any(line.flagged for line in row):
             continue
         below = ranges[index + 1] if index + 1 < len(rows) else None
         if not shaped and below and below[0] < ranges[index][1]:
@@ -258,7 +315,11 @@ def rows_to_read(words: Sequence[OcrWord]) -> list[Row]:
             continue
         tallest = max(row, key=lambda line: line.height)
         top, bottom = ranges[index]
-        chosen.append((digits, Row(top, bottom, tallest.key, tallest.height)))
+        left = min(line.span[0] for line in row)
+        right = max(line.span[1] for line in row)
+        chosen.append(
+            (digits, Row(top, bottom, tallest.key, tallest.height, left, right))
+        )
     chosen.sort(key=lambda item: -item[0])
     return sorted((row for _, row in chosen[:MAX_STRIPS]), key=lambda row: row.top)
 
@@ -273,6 +334,26 @@ def _read_well(row: list[_Line]) -> bool:
         and all(w.confidence >= CONFIDENT_DIGITS for w in numeric)
         and _quality(numeric).valid
     )
+
+
+def _max_number_digits(row: Sequence[_Line]) -> int:
+    """Return the maximum digit count of a number in a row, groups joined.
+
+    The row's words are taken left to right. Digit groups with only spaces
+    or hyphens between them count as one number, because card and phone
+    numbers are printed so. Any other character ends a number.
+    """
+    words = sorted((w for line in row for w in line.words), key=lambda w: w.box[0])
+    text = " ".join(w.text for w in words)
+    return max((sum(c.isdigit() for c in m) for m in _GROUPED.findall(text)), default=0)
+
+
+def _read_confidently(row: list[_Line]) -> bool:
+    """Tell whether the first pass read every digit group in the row with confidence."""
+    numeric = [
+        w for line in row for w in line.words if sum(c.isdigit() for c in w.text) >= 2
+    ]
+    return bool(numeric) and all(w.confidence >= CONFIDENT_DIGITS for w in numeric)
 
 
 def _reach(line: _Line) -> tuple[float, float]:
@@ -299,13 +380,17 @@ def _stack(
     from_level: Affine,
     level_size: tuple[int, int],
     rows: list[Row],
+    narrow: bool = False,
+    lift: bool = False,
 ) -> tuple[Image.Image, list[_Strip], int]:
     """Cut one scaled strip per row from `source` and stack them.
 
     Return the stacked image, the strips and the left margin. A strip is a
-    band across the levelled image. Each of its pixels is looked up in
-    `source` through `from_level`, so turning, levelling and scaling happen
-    in one resampling.
+    band across the levelled image, or with `narrow` across the row's words
+    and `STRIP_REACH` line heights either side. Each of its pixels is looked
+    up in `source` through `from_level`, so turning, levelling and scaling
+    happen in one resampling. With `lift`, each strip goes through
+    `lift_faint_ink`.
     """
     width, height = level_size
     margin = STRIP_GAP
@@ -313,15 +398,22 @@ def _stack(
     for row in rows:
         pad = row.height * STRIP_PADDING
         top = max(0.0, row.top - pad)
-        band = (0.0, top, float(width), min(float(height), row.bottom + pad))
+        left, right = 0.0, float(width)
+        if narrow:
+            left = max(left, row.left - STRIP_REACH * row.height)
+            right = min(right, row.right + STRIP_REACH * row.height)
+        band = (left, top, right, min(float(height), row.bottom + pad))
         scale = min(
             MAX_SCALE,
             max(MIN_SCALE, NUMBER_HEIGHT / row.height),
-            MAX_STRIP_WIDTH / width,
+            MAX_STRIP_WIDTH / (right - left),
         )
-        size = (max(1, round(width * scale)), max(1, round((band[3] - top) * scale)))
-        # Strip pixel (u, v) is levelled pixel (u / scale, top + v / scale).
-        to_source = Affine(a=1 / scale, e=1 / scale, f=top).then(from_level)
+        size = (
+            max(1, round((right - left) * scale)),
+            max(1, round((band[3] - top) * scale)),
+        )
+        # Strip pixel (u, v) is levelled pixel (left + u / scale, top + v / scale).
+        to_source = Affine(a=1 / scale, c=left, e=1 / scale, f=top).then(from_level)
         strip = source.transform(
             size,
             Image.Transform.AFFINE,
@@ -338,6 +430,8 @@ def _stack(
         ).convert("L")
         if ImageStat.Stat(strip).median[0] < DARK_STRIP:
             strip = ImageOps.invert(strip)
+        if lift:
+            strip = lift_faint_ink(strip)
         core = (row.top, row.bottom)
         pieces.append((strip, _Strip(band, core, row.key, scale, 0, strip.height)))
     width = max(p[0].width for p in pieces) + 2 * margin
@@ -350,6 +444,18 @@ def _stack(
         strips.append(replace(placed, top=top))
         top += strip.height + STRIP_GAP
     return stacked, strips, margin
+
+
+def lift_faint_ink(strip: Image.Image) -> Image.Image:
+    """Turn a grey strip's background, and what is nearly as light, white.
+
+    The levels are stretched so that `FAINT_INK` times the strip's median
+    grey, taken as its background, becomes white. Digits under a
+    semi-transparent white mark (mid-grey) stay grey, while the mark's
+    letters and outline over the background (near white) disappear.
+    """
+    white = max(1.0, FAINT_INK * ImageStat.Stat(strip).median[0])
+    return strip.point(lambda value: min(255, round(value * 255 / white)))
 
 
 def _strip_of(box: Box, strips: list[_Strip]) -> int | None:
@@ -450,7 +556,7 @@ def merge_numbers(
     if old:
         keys = [w.line_key for w in old]
         key = max(set(keys), key=keys.count)
-        numbers = [OcrWord(n.text, n.box, n.confidence, key) for n in numbers]
+        numbers = [replace(n, line_key=key) for n in numbers]
     return [w for w in words if w not in old] + numbers
 
 

@@ -12,6 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -36,6 +39,13 @@ ENGINE_NAMES = ("tesseract", "rapidocr", "auto")
 # Whether "auto" picks RapidOCR when it is installed; docs/ocr.md contains
 # the measurements behind this choice.
 AUTO_PREFERS_RAPIDOCR = True
+# RapidOCR's detection input: its short side is scaled up to
+# DETECTION_MIN_SIDE (RapidOCR's own default) as long as its long side stays
+# within DETECTION_MAX_SIDE; a larger page is scaled down to that.
+DETECTION_MIN_SIDE = 736
+DETECTION_MAX_SIDE = 1280
+# The height RapidOCR's PP-OCRv4 recognition model reads lines at.
+RECOGNITION_HEIGHT = 48
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,19 @@ class RapidOcrEngine:
     them but places their character boxes as if it had not, mirrored; this
     class records which lines it turned and mirrors those boxes back.
 
+    Four settings differ from RapidOCR's defaults, each measured in
+    docs/ocr.md. Lines are recognised one at a time: in a batch every line
+    is padded to the widest one's width, and with a page's short labels and
+    long lines side by side up to 40% of the work was padding. For the same
+    reason a short line is padded to a square rather than to 320 pixels
+    wide. The detection input is capped (`DetectionInput`). And
+    onnxruntime keeps its buffers between calls (`_memory_arena`).
+
+    RapidOCR sets its box threshold per call, and this class the detection
+    size and the record of turned lines, so calls to one engine take turns.
+    Otherwise worker threads sharing it mix these up: boxes come back
+    mirrored, or a number read in the second pass is lost.
+
     NOTE: onnxruntime has no per-call timeout, so `timeout` is not enforced
     inside one call; `extract` checks its deadline before and after.
     """
@@ -211,19 +234,42 @@ class RapidOcrEngine:
                 "OCR engine unavailable: rapidocr-onnxruntime is not installed "
                 "(pip install -r requirements-ocr.txt)"
             ) from error
-        self._engine = RapidOCR(
-            intra_op_num_threads=threads, inter_op_num_threads=threads
-        )
+        with _memory_arena():
+            self._engine = RapidOCR(
+                intra_op_num_threads=threads,
+                inter_op_num_threads=threads,
+                rec_batch_num=1,
+                rec_img_shape=[3, RECOGNITION_HEIGHT, RECOGNITION_HEIGHT],
+            )
         self._classifier = _TurnRecorder(self._engine.text_cls)
         self._engine.text_cls = self._classifier
+        # An instance attribute in place of the method that picks the
+        # detection input size from the long side alone.
+        detector = self._engine.text_det
+        self._detection = DetectionInput(detector.mean, detector.std)
+        detector.get_preprocess = self._detection.fixed
+        self._lock = threading.Lock()
 
-    def recognize(self, image: Image.Image, timeout: float = 0) -> list[OcrWord]:
-        # text_score=0 keeps every line, so lines stay aligned with the
-        # classifier's results; low scores are dropped below instead.
-        result, _ = self._engine(
-            image.convert("RGB"), return_word_box=True, text_score=0.0
-        )
-        turned = self._classifier.turned
+    def recognize(
+        self, image: Image.Image, timeout: float = 0, cut_lines: bool = False
+    ) -> list[OcrWord]:
+        """Return the words in `image`; `timeout` is not enforced (see the class).
+
+        With `cut_lines` the image contains lines already cut level and upright
+        at the size recognition wants, as the second pass over number rows
+        does: it is not scaled up for detection, and the direction
+        classifier, which could only turn a line the wrong way, is skipped.
+        """
+        rgb = image.convert("RGB")
+        with self._lock:
+            self._detection.enlarge = not cut_lines
+            self._classifier.turned = []
+            # text_score=0 keeps every line, so lines stay aligned with the
+            # classifier's results; low scores are dropped below instead.
+            result, _ = self._engine(
+                rgb, use_cls=not cut_lines, return_word_box=True, text_score=0.0
+            )
+            turned = self._classifier.turned
         words: list[OcrWord] = []
         for line_number, item in enumerate(result or []):
             quad, text, score = item[0], str(item[1]), float(item[2])
@@ -246,6 +292,69 @@ class RapidOcrEngine:
                     OcrWord(text.strip(), line_box, score * 100, (line_number,))
                 )
         return words
+
+
+@contextmanager
+def _memory_arena() -> Iterator[None]:
+    """Have the onnxruntime sessions RapidOCR creates meanwhile keep their buffers.
+
+    RapidOCR 1.4.4 turns onnxruntime's memory arena off, so every call
+    allocates and frees its buffers afresh. With the arena on, the
+    benchmark in docs/ocr.md took 9% less CPU time and its peak memory rose
+    from about 590 to 690 MB.
+    """
+    from rapidocr_onnxruntime.utils.infer_engine import OrtInferSession
+
+    original = OrtInferSession._init_sess_opts
+
+    def with_arena(config: dict[str, Any]) -> Any:
+        options = original(config)
+        options.enable_cpu_mem_arena = True
+        return options
+
+    OrtInferSession._init_sess_opts = staticmethod(with_arena)
+    try:
+        yield
+    finally:
+        OrtInferSession._init_sess_opts = staticmethod(original)
+
+
+class DetectionInput:
+    """Sizes RapidOCR's detection input: short side up to 736, long side at most 1280.
+
+    RapidOCR scales a page so that its short side is at least 736 pixels and
+    never scales it down, so a 2000-pixel screenshot was detected at full
+    size, which took about 1.9 of its 2.6 to 3.0 s. The long side is now
+    capped at `DETECTION_MAX_SIDE`, which still read every number in
+    docs/ocr.md. Lines are still cut for recognition from the page at its
+    own size. Without `enlarge`, the input is only ever scaled down.
+
+    NOTE: a rendered ID card 300 pixels wide in a 4000x3000 photo is no
+    longer read. Its digits are 4 pixels tall at detection. At 350 pixels
+    wide it is read, and uncapped detection read both.
+    """
+
+    def __init__(self, mean: Any, std: Any) -> None:
+        self.mean = mean
+        self.std = std
+        self.enlarge = True
+
+    def fixed(self, _long_side: int) -> DetectionInput:
+        """Replace `TextDetector.get_preprocess`, which receives the long side only."""
+        return self
+
+    def __call__(self, image: Any) -> Any:
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+        height, width = image.shape[:2]
+        short, long = min(height, width), max(height, width)
+        smallest = DETECTION_MIN_SIDE if self.enlarge else 0
+        factor = min(max(1.0, smallest / short), DETECTION_MAX_SIDE / long)
+        if factor > 1:
+            resize = DetPreProcess(round(short * factor), "min", self.mean, self.std)
+        else:
+            resize = DetPreProcess(round(long * factor), "max", self.mean, self.std)
+        return resize(image)
 
 
 class _TurnRecorder:

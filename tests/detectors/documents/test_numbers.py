@@ -9,7 +9,7 @@ from PIL import Image
 
 from detectors.documents import TesseractEngine, extract
 from detectors.documents.model import union
-from detectors.documents.numbers import merge_numbers, rows_to_read
+from detectors.documents.numbers import lift_faint_ink, merge_numbers, rows_to_read
 from detectors.documents.ocr import OcrWord
 from tests.detectors.documents import render
 from tests.detectors.documents.conftest import needs_font, needs_tesseract
@@ -95,6 +95,59 @@ def test_rows_label_and_number_side_by_side() -> None:
     words = row_of(["公民身份号码"]) + row_of([("5134301995", 65.0)], x=300.0)
 
     assert len(rows_to_read(words)) == 1
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # A date with 年 and 月 between its groups, read unsurely.
+        ["出生", ("1988", 70.0), "年", ("3", 70.0), "月", ("15", 70.0), "日"],
+        # A label alone.
+        ["公民身份号码"],
+        # A file name: letters between the digit groups.
+        [("139799de307aa4d48e135.jpeg", 60.0)],
+        # A specimen number failing its checksum, read with confidence.
+        ["公民身份号码", (MISREAD_ID, 95.0)],
+        # A passport number, which has no checksum, read with confidence.
+        ["护照号", ("E12345678", 97.0)],
+    ],
+)
+def test_unsure_rows_left_alone(texts: list[str | tuple[str, float]]) -> None:
+    assert rows_to_read(row_of(texts), unsure_numbers_only=True) == []
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["公民身份号码", (MISREAD_ID, 60.0)],
+        # A watermark's letters read on after the digits.
+        ["公民身份号码", (MISREAD_ID + "t0CK", 51.0)],
+        # A card number in groups, one of them read unsurely.
+        ["6228", ("4800", 70.0), "1234", "5671"],
+    ],
+)
+def test_unsure_rows_read_again(texts: list[str | tuple[str, float]]) -> None:
+    words = row_of(texts, x=40.0)
+
+    (row,) = rows_to_read(words, unsure_numbers_only=True)
+
+    # The row's words start at 40; a narrow strip is cut from there on.
+    assert row.left == 40.0
+    assert row.right == max(w.box[2] for w in words)
+
+
+def test_lift_faint_ink() -> None:
+    # Background, a watermark's outline over it, a digit's stroke under the
+    # mark, and a digit's stroke in plain ink.
+    values = [241] * 6 + [213, 177, 20]
+    strip = Image.new("L", (len(values), 1))
+    strip.putdata(values)
+
+    lifted = list(lift_faint_ink(strip).tobytes())
+
+    assert lifted[:7] == [255] * 7
+    assert lifted[7] < 235
+    assert lifted[8] < 30
 
 
 def core_of(words: list[OcrWord]) -> tuple[float, float]:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PIL import Image
 
 from detectors.documents import OcrUnavailable, extract, select_engine
 from detectors.documents.images import quarter_turn
-from detectors.documents.model import union
+from detectors.documents.model import Box, union
 from detectors.documents.ocr import (
     ENGINE_VARIABLE,
+    DetectionInput,
     OcrWord,
     rapidocr_installed,
     tesseract_input,
@@ -99,6 +101,114 @@ def test_rapidocr_card_in_perspective() -> None:
 
     assert document.kind == "bank_card"
     assert render.CARD_NUMBER in document.text
+
+
+@needs_rapidocr
+@pytest.mark.parametrize(
+    ("shape", "detected"),
+    [
+        # A card photo: the short side is scaled up to 736, as RapidOCR does.
+        ((638, 1011), (736, 1152)),
+        # A large screenshot is scaled down to 1280 pixels across.
+        ((1101, 2000), (704, 1280)),
+        # A wide image: scaling up stops where the long side reaches 1280.
+        ((400, 1000), (512, 1280)),
+        ((1000, 1000), (992, 992)),
+    ],
+)
+def test_rapidocr_detection_input(
+    shape: tuple[int, int], detected: tuple[int, int]
+) -> None:
+    import numpy as np
+
+    sizing = DetectionInput([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
+
+    prepared = sizing(np.zeros((*shape, 3), dtype=np.uint8))
+
+    assert prepared.shape == (1, 3, *detected)
+
+
+@needs_rapidocr
+def test_rapidocr_cut_lines_not_enlarged() -> None:
+    import numpy as np
+
+    sizing = DetectionInput([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])
+    sizing.enlarge = False
+
+    prepared = sizing(np.zeros((250, 1450, 3), dtype=np.uint8))
+
+    assert prepared.shape == (1, 3, 224, 1280)
+
+
+@needs_rapidocr
+@needs_font
+def test_rapidocr_small_card_in_large_photo() -> None:
+    # Detection is given the 4000x3000 photo at 1280 pixels across, so the
+    # number's digits are 7 pixels tall there. Lines are still cut for
+    # recognition from the photo at 2000 pixels across.
+    card = render.id_card_front()
+    photo = Image.new("RGB", (4000, 3000), (90, 100, 95))
+    width = 500
+    photo.paste(
+        card.image.resize(
+            (width, round(card.image.height * width / card.image.width)),
+            Image.Resampling.LANCZOS,
+        ),
+        (1500, 1200),
+    )
+
+    document = extract(
+        render.encode(photo, "JPEG", quality=90),
+        "photo.jpg",
+        engine=select_engine("rapidocr"),
+    )
+
+    assert render.ID_NUMBER in document.text.replace(" ", "")
+
+
+@needs_rapidocr
+@needs_font
+@pytest.mark.parametrize("degrees", [0, 20])
+def test_rapidocr_watermarked_card(degrees: int) -> None:
+    # The first pass misreads a digit under the mark. The number row is
+    # read again with the mark's letters lifted off. On a card lying at a
+    # slant the row is cut from the levelled frame.
+    card = render.watermarked(render.id_card_front())
+    if degrees:
+        card = render.turned(degrees, card)
+
+    document = extract(
+        render.encode(card.image), "card.png", engine=select_engine("rapidocr")
+    )
+
+    (line,) = [line for line in document.lines if render.ID_NUMBER in line.text]
+    start = line.text.index(render.ID_NUMBER)
+    found = union(line.boxes_for_span(start, start + len(render.ID_NUMBER)))
+    assert found == pytest.approx(card.number_box, abs=12)
+
+
+@needs_rapidocr
+@needs_font
+def test_rapidocr_threads_share_engine() -> None:
+    # Worker threads share one engine. Its per-call state (turned lines,
+    # detection size) once mixed up between an upside-down card and a
+    # second pass, mirroring boxes and losing the watermarked number.
+    engine = select_engine("rapidocr")
+    upside_down, _ = quarter_turn(render.id_card_front().image, 180)
+    uploads = [
+        render.encode(upside_down),
+        render.encode(render.watermarked(render.id_card_front()).image),
+    ]
+
+    def read(data: bytes) -> list[tuple[str, list[Box]]]:
+        document = extract(data, "card.png", engine=engine)
+        return [(line.text, [w.box for w in line.words]) for line in document.lines]
+
+    alone = [read(data) for data in uploads]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(read, uploads * 3))
+
+    assert together == alone * 3
 
 
 class SlantedEngine:
