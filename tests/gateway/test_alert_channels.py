@@ -20,7 +20,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from gateway.app import create_app
-from gateway.generic import sign
 from gateway.runtime import Runtime
 from infra.alerts.settings import disposal_from_dict
 from infra.config import (
@@ -51,6 +50,7 @@ from tests.fakes.wecom_server import (  # noqa: F401 - pytest fixture
     FakeWeCom,
     fake_wecom,
 )
+from tests.gateway.signed import post_signed
 
 pytestmark = pytest.mark.usefixtures("no_outside_network")
 
@@ -139,17 +139,7 @@ def deliver_high_case(client: FlaskClient, runtime: Runtime, clock: FrozenClock)
             ],
         }
     ).encode()
-    timestamp = str(int(clock().timestamp()))
-    response = client.post(
-        "/webhooks/generic",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SOURCE_SECRET, timestamp, body),
-        },
-    )
+    response = post_signed(client, clock, body, SOURCE_SECRET)
     assert response.status_code == 202
     runtime.worker.drain()
     assert runtime.scheduler is not None
@@ -335,17 +325,7 @@ def post_chat(
             ],
         }
     ).encode()
-    timestamp = str(int(clock().timestamp()))
-    response = client.post(
-        "/webhooks/generic",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SOURCE_SECRET, timestamp, body),
-        },
-    )
+    response = post_signed(client, clock, body, SOURCE_SECRET)
     assert response.status_code == 202
 
 
@@ -399,17 +379,7 @@ def test_digest_retry_never_goes_by_sms(
             "segments": [{"id": "m1", "speaker": "customer", "text": f"card {CARD}"}],
         }
     ).encode()
-    timestamp = str(int(clock().timestamp()))
-    client.post(
-        "/webhooks/generic",
-        data=body_case,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SOURCE_SECRET, timestamp, body_case),
-        },
-    )
+    post_signed(client, clock, body_case, SOURCE_SECRET)
     runtime.worker.drain()
     fake_slack.fail_next("chat.postMessage", "channel_not_found", times=2)
     assert runtime.disposal is not None

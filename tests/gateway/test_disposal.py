@@ -19,13 +19,13 @@ from flask.testing import FlaskClient
 
 from gateway.app import create_app
 from gateway.cli import main
-from gateway.generic import sign
 from gateway.runtime import Runtime
 from infra.alerts.settings import disposal_from_dict, parse_disposal
 from infra.config import GenericSourceSettings, Settings
 from infra.errors import ConfigError
 from tests.conftest import FrozenClock
 from tests.fakedata import card, resident_id
+from tests.gateway.signed import post_signed
 
 SECRET = "disposal-test-source-secret"
 CARD = card()
@@ -111,17 +111,7 @@ def deliver(
         },
         ensure_ascii=False,
     ).encode()
-    timestamp = str(int(clock().timestamp()))
-    response = client.post(
-        "/webhooks/generic",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SECRET, timestamp, body),
-        },
-    )
+    response = post_signed(client, clock, body, SECRET)
     assert response.status_code == 202, response.json
     assert runtime.worker.drain() >= 1
 
@@ -762,17 +752,7 @@ def test_long_team_name_refused_at_the_door(
             "segments": [{"id": "m1", "speaker": "customer", "text": "hi"}],
         }
     ).encode()
-    timestamp = str(int(clock().timestamp()))
-    response = client.post(
-        "/webhooks/generic",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SECRET, timestamp, body),
-        },
-    )
+    response = post_signed(client, clock, body, SECRET)
     assert response.status_code == 400
     assert "team" in response.json["reason"]
 

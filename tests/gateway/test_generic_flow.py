@@ -21,12 +21,12 @@ from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from gateway.app import create_app
-from gateway.generic import sign
 from gateway.runtime import Runtime
 from infra.config import GenericSourceSettings, Settings
 from infra.errors import ConfigError
 from tests.conftest import FrozenClock
 from tests.fakedata import resident_id
+from tests.gateway.signed import post_signed
 
 SECRET = "crm-signing-secret-for-tests"
 ID = resident_id("11010519850304121")
@@ -86,17 +86,7 @@ def post(
     secret: str = SECRET,
     seconds_ago: int = 0,
 ) -> Any:
-    timestamp = str(int(clock().timestamp()) - seconds_ago)
-    return client.post(
-        path,
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": source,
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(secret, timestamp, body),
-        },
-    )
+    return post_signed(client, clock, body, secret, path, source, seconds_ago)
 
 
 def chat(interaction_id: str, text: str) -> dict[str, Any]:
@@ -391,17 +381,7 @@ def test_rejection_reasons_mask_numbers_they_quote(
 
 def test_upper_case_signature_accepted(client: FlaskClient, clock: FrozenClock) -> None:
     body = encode(chat("x3", "hello there"))
-    timestamp = str(int(clock().timestamp()))
-    response = client.post(
-        "/webhooks/generic",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": "crm",
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(SECRET, timestamp, body).upper(),
-        },
-    )
+    response = post_signed(client, clock, body, SECRET, upper_case=True)
     assert response.status_code == 202
 
 

@@ -34,7 +34,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from detectors.types import Finding
 from gateway.app import create_app
 from gateway.cli import _start
-from gateway.generic import sign
 from gateway.runtime import Runtime
 from gateway.telephony import MUTE_RECORDING, mute_ranges, stored_recording_url
 from infra.config import GenericSourceSettings, Settings, TelephonySettings
@@ -50,6 +49,7 @@ from tests.fakes.twilio_server import (
     FakeTwilio,
     fake_twilio,  # noqa: F401 - pytest fixture
 )
+from tests.gateway import signed
 
 SECRET = "vcon-source-secret-for-tests"
 PUBLIC = "https://redline.example.com"
@@ -700,17 +700,7 @@ def post_signed(
     source: str = "crm",
     secret: str = SECRET,
 ) -> Any:
-    timestamp = str(int(clock().timestamp()))
-    return client.post(
-        path,
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Redline-Source": source,
-            "X-Redline-Timestamp": timestamp,
-            "X-Redline-Signature": sign(secret, timestamp, body),
-        },
-    )
+    return signed.post_signed(client, clock, body, secret, path, source)
 
 
 def test_vcon_readback_is_high_and_muted_from_path(
