@@ -111,6 +111,10 @@ class MaskedText:
         # whole replacement of a span that starts at i, or "" inside a span.
         self._chars = chars
 
+    def whole(self) -> str:
+        """Return the entire text on one line with every value masked."""
+        return self.excerpt(0, len(self.text), window=0)
+
     def excerpt(self, start: int, end: int, window: int = 24) -> str:
         """Return the masked text around the original span [start, end)."""
         left = max(0, start - window)

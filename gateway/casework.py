@@ -50,7 +50,7 @@ def mask_free_text(detector: Detector, text: str) -> str:
         for f in detector.detect(interaction).findings
         if f.type != "RISKY_PHRASE" and f.form != "masked"
     ]
-    return MaskedText(text, spans).excerpt(0, len(text), window=0)
+    return MaskedText(text, spans).whole()
 
 
 def _json_object() -> dict[str, Any]:

@@ -483,7 +483,7 @@ def safe_source(source: Any, key: bytes, depth: int = 0) -> Any:
 
 def mask_loose(text: str) -> str:
     """Return `text` with digit runs and email addresses in it masked."""
-    return MaskedText(text, []).excerpt(0, len(text), window=0)
+    return MaskedText(text, []).whole()
 
 
 def safe_team(team: str | None) -> str | None:

@@ -278,7 +278,7 @@ def stored_recording_url(url: object, mask_numbers: bool = True) -> str | None:
     path = parts.path
     if mask_numbers:
         path = unquote(path)
-        path = MaskedText(path, []).excerpt(0, len(path), window=0)
+        path = MaskedText(path, []).whole()
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 

@@ -445,7 +445,7 @@ def _label(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     text = value[:200]
-    return MaskedText(text, []).excerpt(0, len(text), window=0)
+    return MaskedText(text, []).whole()
 
 
 def _recording_url(dialog: Mapping[str, Any]) -> str | None:
