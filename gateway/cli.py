@@ -163,8 +163,8 @@ def _positive_int(text: str) -> int:
 
 # Libraries that log request URLs, headers or bodies at DEBUG (and Twilio's
 # client at INFO): URLs carry access tokens and secrets in their query, and
-# bodies carry message text. They log at WARNING and above whatever
-# REDLINE_LOG_LEVEL says.
+# bodies carry message text. They log at WARNING and above whatever level
+# REDLINE_LOG_LEVEL sets.
 QUIET_LOGGERS = (
     "urllib3",
     "requests",

@@ -251,6 +251,7 @@ class Disposal:
         deadline = iso(self.clock() + datetime.timedelta(hours=hours))
         action = "escalated" if level > current else "reminded"
         behaviour = main_behaviour(case)
+
         alert = self.case_alert(replace(case, sla_deadline=deadline), level)
         # Keyed by the deadline that passed, so a second run after a crash
         # finds the alert taken and only moves the case.
@@ -267,6 +268,7 @@ class Disposal:
             f"Redline升级: {BEHAVIOUR_SHORT_ZH.get(behaviour, '高风险')} "
             f"案件{case.id}超时未处理, 请{self._local_hm(deadline)}前处理"
         )
+
         throttle_key = (
             f"escalation|{case.team or '-'}|{case.agent_id}|{behaviour}|{level}"
             if case.agent_id
@@ -355,13 +357,13 @@ class Disposal:
         return f"counted into alert {alert_id}"
 
     def _storm_alert(self, case: Case, kind: str, level: int) -> Alert:
-        what = "escalations" if kind == ESCALATION else "high-risk alerts"
+        subject = "escalations" if kind == ESCALATION else "high-risk alerts"
         alert = Alert(
             key=f"storm:{kind}:{case.team or '-'}:{iso(self.clock())}",
             kind=STORM,
             title="",
             lines=[
-                f"More than {self.settings.storm_limit} {what} for team "
+                f"More than {self.settings.storm_limit} {subject} for team "
                 f"{case.team or 'not set'} within {self.settings.throttle_minutes:g} "
                 "minutes; further cases are counted here instead of sent one by one.",
                 f"+ case {case.id}: {_case_summary(case)}",
@@ -375,7 +377,7 @@ class Disposal:
             sms_text="Redline告警风暴: 高风险案件激增, 请查看案件列表",
         )
         alert.title = _counted_title(
-            replace(alert, title=f"Storm of {what}, level {level}")
+            replace(alert, title=f"Storm of {subject}, level {level}")
         )
         return alert
 
@@ -575,6 +577,7 @@ class Disposal:
             sent += self.daily_digest(until, self._last_until("digest.daily.until"))
             self.kv.set("digest.daily", local.date().isoformat())
             self.kv.set("digest.daily.until", iso(until))
+
         days_back = (local.weekday() - self.settings.weekly_day) % 7
         weekly_date = local.date() - datetime.timedelta(days=days_back)
         weekly_at = datetime.datetime.combine(

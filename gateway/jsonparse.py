@@ -58,7 +58,7 @@ def parse_json(text: str | bytes) -> Any:
             json.dumps(data, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidJson(
-                "a string holds a lone UTF-16 surrogate escape, which is not text"
+                "a string contains a lone UTF-16 surrogate escape, which is not text"
             ) from None
         except RecursionError:
             raise InvalidJson("arrays or objects nested too deeply") from None

@@ -342,7 +342,7 @@ class TelephonySettings:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """Where alerts go: Slack, SMS through SNS, and the schedule's pace."""
+    """Alert destinations (Slack, SMS through SNS) and the scheduler's interval."""
 
     slack_bot_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)

@@ -640,8 +640,8 @@ def transcription_completed(params: FormParams) -> bool:
     """Return False for a transcription callback that reports a failure.
 
     Twilio sends the callback with TranscriptionStatus `failed` when it
-    could not transcribe, and treats any answer but 2xx as an error, so the
-    gateway acknowledges such a callback and ignores it.
+    could not transcribe, and treats any response but 2xx as an error, so
+    the gateway acknowledges such a callback and ignores it.
     """
     return dict(params).get("TranscriptionStatus", "completed") == "completed"
 

@@ -75,7 +75,7 @@ class Alert:
 
 @dataclass
 class Delivery:
-    """What one channel did with an alert for one address.
+    """The outcome of sending one alert through one channel to one address.
 
     `ref` identifies the sent message where the channel can update it later
     (for Slack, "channel id:message ts"). `error` is set when sending failed:

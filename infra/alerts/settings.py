@@ -168,6 +168,7 @@ def disposal_from_dict(data: Any, where: str) -> DisposalSettings:
     weekly_day, weekly_at = _weekly(
         obj.get("weekly_summary_at", "monday 09:00"), f"{where}: weekly_summary_at"
     )
+
     sla = dict(DEFAULT_SLA_HOURS)
     sla_given = _object(obj.get("sla_hours", {}), f"{where}: sla_hours", frozenset(sla))
     for severity, hours in sla_given.items():
@@ -176,6 +177,7 @@ def disposal_from_dict(data: Any, where: str) -> DisposalSettings:
     for name, team in _object(obj.get("teams", {}), f"{where}: teams").items():
         teams[name] = _team(name, team, f"{where}: teams.{name}")
     escalation = _levels(obj.get("escalation", []), f"{where}: escalation")
+
     return DisposalSettings(
         timezone=timezone,
         daily_digest_at=daily,
@@ -248,6 +250,7 @@ def _recipient(data: Any, where: str) -> Recipient:
     phone = _string(obj.get("phone", ""), f"{where}.phone")
     if phone:
         phone = check_e164(phone, f"{where}.phone")
+
     email = _string(obj.get("email", ""), f"{where}.email")
     if email and not _EMAIL.fullmatch(email):
         raise ConfigError(

@@ -72,9 +72,9 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_BUTTON_URL = 3000
 MAX_CONTEXT_ELEMENTS = 10
-# NOTE: Slack answers msg_blocks_too_long when the blocks of one message hold
-# about 13,000 characters in total, a limit it does not document (measured in
-# slackapi/bolt-js issue 2509). This total leaves a margin below that figure.
+# NOTE: Slack rejects a message with msg_blocks_too_long when its blocks
+# contain roughly 13,000 characters in total. The limit is undocumented and
+# the figure an estimate, so this total leaves a margin below it.
 MAX_BLOCKS_TEXT = 12_000
 #: Characters of masked lines one message shows at most.
 MAX_LINES_TEXT = 10_000
@@ -466,7 +466,7 @@ def _line_sections(
     stay within `budget` characters.
     """
     chunks: list[str] = []
-    shown = 0
+    included = 0
     for raw in lines:
         line = _truncate(raw, MAX_TEXT_OBJECT)
         if len(line) > budget:
@@ -478,12 +478,12 @@ def _line_sections(
         else:
             break
         budget -= len(line) + 1
-        shown += 1
+        included += 1
 
     sections = [
         {"type": "section", "text": _plain(chunk)} for chunk in chunks if chunk.strip()
     ]
-    return sections, len(lines) - shown
+    return sections, len(lines) - included
 
 
 def _text_length(node: Any) -> int:

@@ -34,9 +34,9 @@ _LISTING_KEYS = frozenset({"listed_at", "warned_at"})
 
 STATUSES = CASE_STATUSES
 CLOSED_STATUSES = frozenset({"resolved", "false_positive"})
-# Where a person may move a case from each status. Moving a case to the
-# status it has is allowed and changes nothing, so a button pressed twice
-# records one transition.
+# Statuses a person may move a case to, by its current status. Moving a case
+# to the status it has is allowed and changes nothing, so a button pressed
+# twice records one transition.
 TRANSITIONS: Mapping[str, frozenset[str]] = {
     "open": frozenset({"acknowledged", "resolved", "false_positive"}),
     "acknowledged": frozenset({"open", "resolved", "false_positive"}),
@@ -625,8 +625,8 @@ class SqliteLedger:
     def false_positives_by_rule(self) -> list[dict[str, Any]]:
         """Count, per rule, the findings of cases closed as false positives.
 
-        Each row also has the rule's findings in all cases, so whoever tunes
-        the rules sees the share as well as the count.
+        Each row also contains the rule's findings in all cases, so the person
+        tuning the rules sees the share as well as the count.
         """
         rows = self.database.connection().execute(
             "SELECT f.rule AS rule, f.type AS type, "

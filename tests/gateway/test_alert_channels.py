@@ -242,6 +242,7 @@ def test_slack_button_moves_case_once_and_updates_message(
     (update,) = fake_slack.calls_to("chat.update")
     assert "Acknowledged by lin (Slack U0BILLINGLEAD)" in json.dumps(update.args)
     press(client, clock, case_id, "resolved", message)
+
     runtime.worker.drain()
     resolved = fake_slack.message(message.channel, message.ts)
     assert not [
@@ -253,6 +254,7 @@ def test_slack_button_moves_case_once_and_updates_message(
         )
     ]
     # A resolved case no longer escalates.
+
     clock.advance(hours=2)
     assert runtime.scheduler is not None
     assert runtime.scheduler.run_once().escalated == 0
@@ -303,6 +305,7 @@ def test_failed_channel_retried_without_resending_the_others(
     deliveries = client.get("/api/alerts").json["alerts"][0]["deliveries"]
     slack = next(d for d in deliveries if d["channel"] == "slack")
     assert slack["error"] == "channel_not_found"
+
     clock.advance(minutes=3)
     assert runtime.scheduler is not None
     assert runtime.scheduler.run_once().retried == 1
@@ -354,6 +357,7 @@ def test_button_on_counted_alert_moves_every_case(
     assert press(client, clock, value, "resolved", message).status_code == 200
     statuses = {c.status for c in runtime.ledger.list_cases()}
     assert statuses == {"resolved"}
+
     runtime.worker.drain()
     final = fake_slack.message(message.channel, message.ts)
     text = json.dumps(final.blocks)
@@ -380,12 +384,15 @@ def test_digest_retry_never_goes_by_sms(
         }
     ).encode()
     post_signed(client, clock, body_case, SOURCE_SECRET)
+
     runtime.worker.drain()
     fake_slack.fail_next("chat.postMessage", "channel_not_found", times=2)
+
     assert runtime.disposal is not None
     assert (
         len(runtime.disposal.daily_digest(clock() + datetime.timedelta(hours=1))) == 1
     )
+
     clock.advance(minutes=5)
     assert runtime.scheduler is not None
     runtime.scheduler.run_once()
@@ -427,11 +434,13 @@ def test_failed_escalation_retried_to_its_own_level(
 ) -> None:
     fake_slack.add_users(HEAD_SLACK)
     deliver_high_case(client, runtime, clock)
+
     clock.advance(hours=1, minutes=1)
     fake_slack.fail_next("chat.postMessage", "ratelimited")
     assert runtime.scheduler is not None
     assert runtime.scheduler.run_once().escalated == 1
     assert len(fake_slack.messages) == 1  # the first alert only
+
     clock.advance(minutes=3)
     assert runtime.scheduler.run_once().retried == 1
     head = fake_slack.dm_channel(HEAD_SLACK)

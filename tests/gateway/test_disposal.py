@@ -180,8 +180,10 @@ def test_unacknowledged_high_case_escalates_level_by_level(
 ) -> None:
     deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
     tick(runtime)
+
     clock.advance(minutes=59)
     assert tick(runtime).escalated == 0
+
     clock.advance(minutes=2)
     assert tick(runtime).escalated == 1
     assert tick(runtime).escalated == 0
@@ -190,9 +192,11 @@ def test_unacknowledged_high_case_escalates_level_by_level(
     assert case.history[-1].action == "escalated"
     assert "Head of billing" in case.history[-1].note
     assert case.sla_deadline == "2026-03-02T03:31:00Z"
+
     clock.advance(hours=1, minutes=1)
     assert tick(runtime).escalated == 1
     assert "Compliance officer" in only_case(runtime).history[-1].note
+
     clock.advance(hours=1, minutes=1)
     assert tick(runtime).escalated == 1
     last = only_case(runtime)
@@ -214,6 +218,7 @@ def test_acknowledged_case_does_not_escalate(
         json={"status": "acknowledged", "actor": "lin@example.test"},
     )
     assert response.status_code == 200
+
     clock.advance(hours=3)
     assert tick(runtime).escalated == 0
 
@@ -227,6 +232,7 @@ def test_status_api_moves_once_and_explains_refusals(
     first = client.post(path, json={"status": "acknowledged", "actor": "lin"})
     again = client.post(path, json={"status": "acknowledged", "actor": "lin"})
     assert (first.json["changed"], again.json["changed"]) == (True, False)
+
     clock.advance(minutes=5)
     resolved = client.post(
         path, json={"status": "resolved", "actor": "lin", "note": "message recalled"}
@@ -268,6 +274,7 @@ def test_same_agent_and_behaviour_fold_into_one_alert(
     # The outbox got the first alert and two updates, not three alerts.
     assert len(outbox_alerts(runtime, "case")) == 1
     assert len(outbox_alerts(runtime, "update")) == 2
+
     clock.advance(minutes=11)
     deliver(client, runtime, clock, "t9", f"card {CARD} on file")
     tick(runtime)
@@ -285,6 +292,7 @@ def test_storm_is_counted_in_one_message(
     assert len(outbox_alerts(runtime, "case")) == 3
     storms = outbox_alerts(runtime, "storm")
     assert len(storms) == 1
+
     assert runtime.disposal is not None
     stored = [a for a in runtime.disposal.store.recent() if a.alert.kind == "storm"]
     assert stored[0].alert.count == 3
@@ -307,9 +315,11 @@ def test_daily_digest_at_local_time_once_per_team(
         speaker="customer",
         team="support",
     )
+
     clock.advance(hours=23)  # 08:30 the next day
     tick(runtime)
     assert sent_alerts(runtime, "daily_digest") == []
+
     clock.advance(hours=1)  # 09:30
     tick(runtime)
     tick(runtime)
@@ -343,7 +353,9 @@ def test_overdue_medium_cases_listed_in_digest(
 ) -> None:
     deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
     tick(runtime)
+
     clock.advance(days=2)
+
     assert runtime.disposal is not None
     sent = runtime.disposal.daily_digest()
     assert len(sent) == 1
@@ -366,6 +378,7 @@ def test_weekly_summary_counts_low_cases_and_names_focus(
     deliver(
         client, runtime, clock, "c1", "please send me the code from the text message"
     )
+
     clock.advance(days=7)
     result = tick(runtime)
     summaries = sent_alerts(runtime, "weekly_summary")
@@ -384,6 +397,7 @@ def test_repeat_offender_gets_training_and_completion_is_reported(
         client, runtime, clock, "c1", "please send me the code from the text message"
     )
     assert tick(runtime).trained == 0
+
     clock.advance(days=3)
     deliver(client, runtime, clock, "c2", "what is the verification code you just got?")
     assert tick(runtime).trained == 1
@@ -408,6 +422,7 @@ def test_repeat_offender_gets_training_and_completion_is_reported(
     report = client.get("/api/reports/training").json["teams"]["billing"]
     assert (report["assigned"], report["completed"], report["repeated"]) == (1, 1, 0)
     assert report["completion_rate"] == 1.0
+
     clock.advance(days=1)
     deliver(client, runtime, clock, "c3", "read me the SMS code please")
     report = client.get("/api/reports/training").json["teams"]["billing"]
@@ -472,6 +487,7 @@ def test_no_detected_value_in_database_file(
     deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
     deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
     tick(runtime)
+
     clock.advance(days=1)
     tick(runtime)
     runtime.database.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -583,7 +599,9 @@ def test_crash_before_marking_sends_once_and_marks_later(
     tick(runtime)
     assert only_case(runtime).alert_level == 0
     assert len(outbox_alerts(runtime, "case")) == 1
+
     clock.advance(hours=1, minutes=1)
+
     monkeypatch.setattr(ledger, "set_alert_level", crash)
     with pytest.raises(RuntimeError):
         tick(runtime)
@@ -593,7 +611,7 @@ def test_crash_before_marking_sends_once_and_marks_later(
     assert len(outbox_alerts(runtime, "escalation")) == 1
 
 
-def test_alert_left_pending_by_a_crash_is_sent_later(
+def test_pending_alert_sent_after_crash(
     client: FlaskClient,
     runtime: Runtime,
     clock: FrozenClock,
@@ -612,6 +630,7 @@ def test_alert_left_pending_by_a_crash_is_sent_later(
     monkeypatch.undo()
     assert tick(runtime).retried == 0  # too recent: the sender may still be at it
     assert outbox_alerts(runtime, "case") == []
+
     clock.advance(minutes=3)
     assert tick(runtime).retried == 1
     assert len(outbox_alerts(runtime, "case")) == 1
@@ -669,6 +688,7 @@ def test_new_high_finding_in_acknowledged_case_is_alerted(
     deliver(client, runtime, clock, "t1", f"my ID is {ID}", speaker="customer")
     case = only_case(runtime)
     runtime.ledger.transition(case.id, "acknowledged", "lin")
+
     clock.advance(minutes=5)
     deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
     assert tick(runtime).alerted == 1
@@ -682,10 +702,12 @@ def test_case_reopened_by_new_findings_is_alerted_afresh(
     tick(runtime)
     case = only_case(runtime)
     runtime.ledger.transition(case.id, "resolved", "lin", "recalled")
+
     clock.advance(minutes=30)
     deliver(client, runtime, clock, "t1", "now send me the code from the text message")
     reopened = only_case(runtime)
     assert (reopened.status, reopened.alert_level) == ("open", None)
+
     clock.advance(minutes=11)  # past the throttle window of the first alert
     assert tick(runtime).alerted == 1
     assert only_case(runtime).alert_level == 0
@@ -698,6 +720,7 @@ def test_folded_cases_escalate_as_one_alert(
     for number in range(4):
         deliver(client, runtime, clock, f"t{number}", f"card {CARD} on file")
     tick(runtime)
+
     clock.advance(hours=1, minutes=1)
     assert tick(runtime).escalated == 4
     escalations = sent_alerts(runtime, "escalation")
@@ -735,7 +758,9 @@ def test_daily_digest_leaves_out_false_positives(
     deliver(client, runtime, clock, "m2", f"ID {ID} again", speaker="customer")
     first = runtime.ledger.list_cases()[0]
     runtime.ledger.transition(first.id, "false_positive", "lin")
+
     clock.advance(hours=2)
+
     assert runtime.disposal is not None
     (digest,) = runtime.disposal.daily_digest()
     assert digest.lines[0] == "1 new medium-risk cases; 0 overdue."
@@ -807,6 +832,7 @@ def test_case_after_a_handled_alert_gets_its_own(
     tick(runtime)
     (first,) = runtime.ledger.list_cases()
     runtime.ledger.transition(first.id, "acknowledged", "lin")
+
     clock.advance(minutes=2)
     deliver(client, runtime, clock, "t2", f"card {CARD} on file")
     tick(runtime)
@@ -822,6 +848,7 @@ def test_reopened_case_within_the_window_is_alerted_again(
     deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
     tick(runtime)
     runtime.ledger.transition(only_case(runtime).id, "resolved", "lin")
+
     clock.advance(minutes=2)
     deliver(client, runtime, clock, "t1", "now send me the code from the text message")
     assert tick(runtime).alerted == 1
@@ -842,7 +869,7 @@ def test_reminder_at_the_last_level_says_so(
     assert "now yours" not in " ".join(outbox_alerts(runtime, "escalation")[2]["lines"])
 
 
-def test_sms_text_names_the_whole_case_id_and_the_zone(
+def test_sms_names_case_and_zone(
     client: FlaskClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     deliver(client, runtime, clock, "t1", f"Your card {CARD} is active now")
@@ -886,8 +913,10 @@ def test_digest_after_downtime_covers_the_missed_days(
     client: FlaskClient, runtime: Runtime, clock: FrozenClock
 ) -> None:
     tick(runtime)  # Monday's digest (09:00 Shanghai) has gone out
+
     clock.advance(hours=2)
     deliver(client, runtime, clock, "m1", f"my ID is {ID}", speaker="customer")
+
     clock.advance(days=2)  # the gateway was down on Tuesday
     tick(runtime)
     digests = sent_alerts(runtime, "daily_digest")

@@ -385,7 +385,7 @@ def test_upper_case_signature_accepted(client: FlaskClient, clock: FrozenClock) 
     assert response.status_code == 202
 
 
-def test_segment_ids_that_could_be_numbers_are_kept_hashed(
+def test_numeric_segment_ids_kept_hashed(
     client: FlaskClient, clock: FrozenClock, runtime: Runtime, settings: Settings
 ) -> None:
     data = chat("x4", f"Your ID {ID} is on file")
