@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 
 from gateway.casework import mask_free_text
 from gateway.disposal import ALERTS_REFRESH
+from gateway.generic import mask_loose
 from gateway.http import BodyTooLarge, current_runtime, error_response, read_body
 from infra.alerts.slack import parse_interaction, verify_request
 from infra.errors import CaseNotFound, InvalidTransition
@@ -59,7 +60,9 @@ def slack_interactions() -> Response:
         actor = f"{name} (Slack {user})" if name else f"Slack {user}"
         case_ids = disposal.cases_of(press.case_id)
         if not case_ids:
-            log.warning("Slack button for an unknown alert %s", press.case_id[:64])
+            log.warning(
+                "Slack button for an unknown alert %s", mask_loose(press.case_id[:64])
+            )
         for case_id in case_ids:
             _move(case_id, press.status, actor)
     return Response("", status=200)
@@ -70,7 +73,7 @@ def _move(case_id: str, status: str, actor: str) -> None:
     try:
         _case, changed = runtime.ledger.transition(case_id, status, actor)
     except CaseNotFound:
-        log.warning("Slack button for an unknown case %s", case_id[:64])
+        log.warning("Slack button for an unknown case %s", mask_loose(case_id[:64]))
         return
     except InvalidTransition as error:
         log.info("Slack button ignored: %s", error)
