@@ -17,12 +17,13 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.local_server import LocalServer
 
 JsonDict = dict[str, Any]
 
@@ -89,13 +90,6 @@ class PostedMessage:
     updates: int = 0
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that skips werkzeug's per-request access log line."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 class _ApiError(Exception):
     def __init__(self, error: str, detail: str = "") -> None:
         super().__init__(error)
@@ -103,7 +97,7 @@ class _ApiError(Exception):
         self.detail = detail
 
 
-class FakeSlack:
+class FakeSlack(LocalServer):
     """Slack Web API fake for one workspace and bot token, on 127.0.0.1.
 
     State sits behind one re-entrant lock, so tests may call the Python
@@ -111,6 +105,7 @@ class FakeSlack:
     """
 
     def __init__(self, token: str = TEST_TOKEN) -> None:
+        super().__init__()
         self.token = token
         #: Channel ids that accept messages.
         self.channels: set[str] = {TEST_CHANNEL}
@@ -121,56 +116,8 @@ class FakeSlack:
         self._faults: list[FaultRule] = []
         self._messages: dict[tuple[str, str], PostedMessage] = {}
         self._next_ts = 100
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------
-
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve requests in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeSlack is already running")
-        server = make_server(
-            "127.0.0.1",
-            0,
-            self._wsgi_app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeSlack:{server.server_port}",
-            daemon=True,
-        )
-        self._server = server
-        self._thread = thread
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket. Safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server = None
-        self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not running; call start() first")
-        return int(self._server.server_port)
+    # -- addresses -------------------------------------------------------
 
     @property
     def url(self) -> str:

@@ -24,12 +24,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.local_server import LocalServer
 
 ACCOUNT_SID = "AC" + "5a" * 16
 AUTH_TOKEN = "fake-twilio-auth-token"
@@ -50,17 +51,13 @@ class _Transcript:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     """Transcripts, sentences and recordings of one Twilio account."""
 
     def __init__(
         self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN
     ) -> None:
+        super().__init__()
         self.account_sid = account_sid
         self.auth_token = auth_token
         #: Sentences per page; smaller than the count forces several pages.
@@ -73,51 +70,13 @@ class FakeTwilio:
         self._transcripts: dict[str, _Transcript] = {}
         self._recordings: dict[str, bytes] = {}
         self._lock = threading.RLock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------
-
-    def start(self) -> Self:
-        server = make_server(
-            "127.0.0.1",
-            0,
-            self._wsgi_app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeTwilio:{server.server_port}",
-            daemon=True,
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    # -- addresses -------------------------------------------------------
 
     @property
     def host(self) -> str:
         """`127.0.0.1:PORT`, as listed in an allow-list."""
-        if self._server is None:
-            raise RuntimeError("FakeTwilio is not running; call start() first")
-        return f"127.0.0.1:{self._server.server_port}"
+        return f"127.0.0.1:{self.port}"
 
     @property
     def base_url(self) -> str:

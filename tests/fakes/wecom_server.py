@@ -19,12 +19,13 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.local_server import LocalServer
 
 JsonDict = dict[str, Any]
 
@@ -84,13 +85,6 @@ class _KfState:
     empty_pages_at: set[int] = field(default_factory=set)
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that skips werkzeug's per-request access log line."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 # NOTE: the errcodes for token, credential, media id and "all recipients
 # invalid" (40001, 40013, 40014, 41001, 42001, 40007, 81013) are WeCom's. The
 # others here stand in for errors whose real codes were not checked.
@@ -101,7 +95,7 @@ class _ApiError(Exception):
         self.errmsg = errmsg
 
 
-class FakeWeCom:
+class FakeWeCom(LocalServer):
     """WeCom API fake for one corp and app, served over HTTP on 127.0.0.1.
 
     State sits behind one re-entrant lock, so tests may call the Python
@@ -114,6 +108,7 @@ class FakeWeCom:
         secret: str = TEST_SECRET,
         agent_id: int = TEST_AGENT_ID,
     ) -> None:
+        super().__init__()
         self.corp_id = corp_id
         self.secret = secret
         self.agent_id = agent_id
@@ -131,56 +126,8 @@ class FakeWeCom:
         self._kf: dict[str, _KfState] = {}
         self._requests: list[RecordedRequest] = []
         self._faults: list[FaultRule] = []
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- lifecycle -------------------------------------------------------
-
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve requests in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeWeCom is already running")
-        server = make_server(
-            "127.0.0.1",
-            0,
-            self._wsgi_app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeWeCom:{server.server_port}",
-            daemon=True,
-        )
-        self._server = server
-        self._thread = thread
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket. Safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server = None
-        self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("FakeWeCom is not running; call start() first")
-        return int(self._server.server_port)
+    # -- addresses -------------------------------------------------------
 
     @property
     def api_base_url(self) -> str:

@@ -22,13 +22,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 from zenpy import Zenpy
+
+from tests.fakes.local_server import LocalServer
 
 JsonDict = dict[str, Any]
 RequestPredicate = Callable[["RecordedRequest"], bool]
@@ -170,13 +171,6 @@ class _User:
     extra: JsonDict = field(default_factory=dict)
 
 
-class _QuietRequestHandler(WSGIRequestHandler):
-    """Request handler that skips werkzeug's per-request access log line."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 def _strip_json_suffix(path: str) -> str:
     path = path.rstrip("/") or "/"
     return path.removesuffix(".json")
@@ -248,7 +242,7 @@ def _merge_tags(existing: Iterable[str], added: Iterable[str]) -> list[str]:
     return merged
 
 
-class FakeZendesk:
+class FakeZendesk(LocalServer):
     """Zendesk Support API fake served over HTTP on 127.0.0.1.
 
     All state sits behind one re-entrant lock, so tests may call the Python
@@ -256,6 +250,7 @@ class FakeZendesk:
     """
 
     def __init__(self, api_user_id: int = 900001) -> None:
+        super().__init__()
         #: Author id of comments created through `PUT /api/v2/tickets/{id}`.
         self.api_user_id = api_user_id
         self._lock = threading.RLock()
@@ -272,61 +267,12 @@ class FakeZendesk:
         self._next_audit_id = 40000001
         self._next_attachment_id = 50000001
         self._next_token = 1
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
         #: When true, `content_url` answers 302 to a signed `/signed/...` URL,
         #: as Zendesk does with "Secure Downloads" on.
         self.secure_downloads = False
         self.add_user(api_user_id, "Redline API User", "agent")
 
-    # -- lifecycle -------------------------------------------------------
-
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve requests in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeZendesk is already running")
-        server = make_server(
-            "127.0.0.1",
-            0,
-            self._wsgi_app,
-            threaded=True,
-            request_handler=_QuietRequestHandler,
-        )
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeZendesk:{server.server_port}",
-            daemon=True,
-        )
-        self._server = server
-        self._thread = thread
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the listening socket. Safe to call twice."""
-        server, thread = self._server, self._thread
-        self._server = None
-        self._thread = None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """TCP port the server listens on."""
-        if self._server is None:
-            raise RuntimeError("FakeZendesk is not running; call start() first")
-        return int(self._server.server_port)
+    # -- addresses -------------------------------------------------------
 
     @property
     def netloc(self) -> str:
@@ -717,7 +663,7 @@ class FakeZendesk:
     # -- internals: JSON rendering ---------------------------------------
 
     def _base(self) -> str:
-        return self.base_url if self._server is not None else "http://127.0.0.1"
+        return self.base_url if self.running else "http://127.0.0.1"
 
     def _via_json(self, channel: str) -> JsonDict:
         return {"channel": channel, "source": {"from": {}, "to": {}, "rel": None}}
